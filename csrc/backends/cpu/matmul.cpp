@@ -1,0 +1,81 @@
+#include "backends/cpu/matmul.h"
+
+// scipy-openblas32 prefixes its symbols with scipy_ so it never clashes with
+// another BLAS loaded in the same process.
+#include <cblas.h>
+
+#include <cstring>
+
+#include "backends/cpu/broadcast.h"
+#include "ir/scalar_types.h"
+#include "ops/elementwise_math.h"
+
+namespace ts::cpu {
+namespace {
+
+struct Gemm {
+  int64_t m, n, k;
+  bool ta, tb;
+};
+
+template <class T>
+void gemm(const Gemm& g, const T* a, const T* b, T* c) {
+  const blasint lda = blasint(std::max<int64_t>(1, g.ta ? g.m : g.k));
+  const blasint ldb = blasint(std::max<int64_t>(1, g.tb ? g.k : g.n));
+  const blasint ldc = blasint(std::max<int64_t>(1, g.n));
+  const auto ta = g.ta ? CblasTrans : CblasNoTrans, tb = g.tb ? CblasTrans : CblasNoTrans;
+  if constexpr (std::is_same_v<T, float>) {
+    scipy_cblas_sgemm(CblasRowMajor, ta, tb, blasint(g.m), blasint(g.n), blasint(g.k), 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  } else if constexpr (std::is_same_v<T, double>) {
+    scipy_cblas_dgemm(CblasRowMajor, ta, tb, blasint(g.m), blasint(g.n), blasint(g.k), 1.0, a, lda, b, ldb, 0.0, c, ldc);
+  } else {  // integers: wrap-around arithmetic, i-k-j order for locality
+    std::memset(c, 0, sizeof(T) * g.m * g.n);
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t p = 0; p < g.k; ++p) {
+        T av = g.ta ? a[p * g.m + i] : a[i * g.k + p];
+        for (int64_t j = 0; j < g.n; ++j) {
+          T bv = g.tb ? b[j * g.k + p] : b[p * g.n + j];
+          c[i * g.n + j] = math::wrap_add(c[i * g.n + j], math::wrap_mul(av, bv));
+        }
+      }
+  }
+}
+
+}  // namespace
+
+void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray& out) {
+  // Half-precision inputs compute in float32 through sgemm.
+  const bool narrow = out.dtype() == DType::Float16 || out.dtype() == DType::BFloat16;
+  NDArray a = narrow ? a_in.astype(DType::Float32) : a_in, b = narrow ? b_in.astype(DType::Float32) : b_in;
+  NDArray c = narrow ? NDArray(out.shape(), DType::Float32) : out;
+  const int ra = a.rank(), rc = c.rank();
+  Gemm g{c.shape()[rc - 2], c.shape()[rc - 1], ta ? a.shape()[ra - 2] : a.shape()[ra - 1], ta, tb};
+  Dims batch(c.shape().begin(), c.shape().end() - 2);
+  Dims abatch(a.shape().begin(), a.shape().end() - 2), bbatch(b.shape().begin(), b.shape().end() - 2);
+  const int64_t count = num_elements(batch);
+  if (g.m * g.n == 0 || count == 0) return;
+  if (g.k == 0) {
+    std::memset(out.data(), 0, out.nbytes());
+    return;
+  }
+  Broadcast bc = make_broadcast(batch, {abatch, bbatch});
+  dispatch_all(c.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half> && !std::is_same_v<T, bfloat16>) {
+      const T* pa = a.data_as<T>();
+      const T* pb = b.data_as<T>();
+      T* pc = c.data_as<T>();
+      const int64_t sa = g.m * g.k, sb = g.k * g.n, sc = g.m * g.n;
+      // One gemm per batch element; OpenBLAS threads each one itself.
+      for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+        for (int64_t i = 0; i < n; ++i) gemm(g, pa + (off[0] + i * st[0]) * sa, pb + (off[1] + i * st[1]) * sb, pc + (o + i) * sc);
+      });
+    }
+  });
+  if (narrow) {
+    NDArray converted = c.astype(out.dtype());
+    std::memcpy(out.data(), converted.data(), out.nbytes());
+  }
+}
+
+}  // namespace ts::cpu

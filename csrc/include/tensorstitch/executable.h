@@ -1,0 +1,35 @@
+// A compiled graph: feeds in, targets out. Specializes and caches itself per
+// concrete input signature when compiled with -1 dims.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensorstitch/ndarray.h"
+#include "tensorstitch/tensor.h"
+
+namespace ts {
+
+namespace detail { struct ExecutableData; }
+
+class Executable {
+ public:
+  Executable() = default;
+  explicit Executable(std::shared_ptr<detail::ExecutableData> data) : d_(std::move(data)) {}
+
+  // Feeds in the order of feed_tensors(). Validates them (FeedError), runs,
+  // and commits variable assignments only if the whole run succeeded.
+  std::vector<NDArray> run(const std::vector<NDArray>& feeds) const;
+  const std::vector<Tensor>& feed_tensors() const;
+  const std::vector<Tensor>& targets() const;
+  // The plan for the given concrete feed types (kernels, buffers, peak memory).
+  std::string explain(const std::vector<TensorType>& feed_types) const;
+  // The plan of every signature compiled so far.
+  std::string explain() const;
+  Device device() const;
+
+ private:
+  std::shared_ptr<detail::ExecutableData> d_;
+};
+
+}  // namespace ts

@@ -1,0 +1,62 @@
+// Graph: owns tensors and operations; build once, run many times.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "tensorstitch/executable.h"
+#include "tensorstitch/tensor.h"
+
+namespace ts {
+
+// Operation attributes: axes, shapes, modes, dtypes, scalars.
+using Attr = std::variant<int64_t, double, std::string, std::vector<int64_t>, DType>;
+using Attrs = std::map<std::string, Attr>;
+
+class Graph {
+ public:
+  Graph();
+
+  Tensor placeholder(const TensorType& type, const std::string& name = "");
+  Tensor constant(const NDArray& value, const std::string& name = "");
+  // A tensor whose value persists across runs; reading it gives its value at
+  // the start of the run.
+  Tensor variable(const NDArray& initial_value, const std::string& name = "");
+  // Adds one operation by its registered type name (see csrc/ops) and returns
+  // its outputs. Validates inputs and attributes: ShapeError, DTypeError, GraphError.
+  std::vector<Tensor> op(const std::string& type, const std::vector<Tensor>& inputs,
+                         const Attrs& attrs = {}, const std::string& name = "");
+  Operation assign(const Tensor& variable, const Tensor& value, const std::string& name = "");
+
+  // Operations created while a scope is open run after those listed.
+  void push_control_dependencies(const std::vector<Operation>& ops);
+  void pop_control_dependencies();
+
+  std::vector<Operation> operations() const;
+  std::vector<Tensor> variables() const;
+  NDArray variable_value(const Tensor& variable) const;
+  void set_variable_value(const Tensor& variable, const NDArray& value);
+
+  // Reverse-mode gradients of sum(y) with respect to each of xs.
+  std::vector<Tensor> gradients(const Tensor& y, const std::vector<Tensor>& xs);
+
+  Executable compile(const std::vector<std::pair<Tensor, TensorType>>& feeds,
+                     const std::vector<Tensor>& targets,
+                     const std::vector<Operation>& target_ops = {},
+                     Device device = default_device());
+  // compile() with the feeds' concrete types, cached per signature, then run.
+  std::vector<NDArray> run(const std::vector<std::pair<Tensor, NDArray>>& feeds,
+                           const std::vector<Tensor>& targets,
+                           const std::vector<Operation>& target_ops = {},
+                           Device device = default_device());
+
+  const std::shared_ptr<detail::GraphData>& data() const { return d_; }
+
+ private:
+  std::shared_ptr<detail::GraphData> d_;
+};
+
+}  // namespace ts

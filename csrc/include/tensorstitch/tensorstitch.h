@@ -1,0 +1,9 @@
+// The whole public C++ API.
+#pragma once
+#include "tensorstitch/device.h"
+#include "tensorstitch/dtype.h"
+#include "tensorstitch/error.h"
+#include "tensorstitch/executable.h"
+#include "tensorstitch/graph.h"
+#include "tensorstitch/ndarray.h"
+#include "tensorstitch/tensor.h"

@@ -1,0 +1,184 @@
+// Building graphs: every op goes through Graph::op, which validates inputs
+// and runs the op's shape/dtype rule where the op is built.
+#include <algorithm>
+#include <set>
+
+#include "ir/graph_data.h"
+#include "ops/infer_util.h"
+#include "ops/op_def.h"
+
+namespace ts {
+
+using detail::GraphData;
+using detail::Node;
+
+Graph::Graph() : d_(std::make_shared<GraphData>()) {}
+
+namespace {
+
+std::string unique_name(GraphData& g, const std::string& wanted) {
+  int& uses = g.name_uses[wanted];
+  std::string name = uses == 0 ? wanted : wanted + "_" + std::to_string(uses);
+  ++uses;
+  while (name != wanted && g.name_uses.count(name)) name = wanted + "_" + std::to_string(uses++);
+  if (name != wanted) g.name_uses[name] = 1;
+  return name;
+}
+
+void check_same_graph(const GraphData* g, const std::shared_ptr<GraphData>& other, const std::string& op,
+                      const std::string& what) {
+  if (!other) throw GraphError(op + ": " + what + " is not a tensor of any graph");
+  if (other.get() != g) throw GraphError(op + ": " + what + " belongs to another graph");
+}
+
+// Adds a node whose inputs are validated; returns its id.
+int add_node(GraphData& g, const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs,
+             const std::string& name, const NDArray& value = {}) {
+  const OpDef* def = find_op(type);
+  if (!def) throw GraphError("unknown operation type '" + type + "'");
+  std::lock_guard<std::recursive_mutex> lock(g.mu);
+  Node n;
+  n.type = type;
+  n.def = def;
+  n.name = name.empty() ? type : name;
+  n.attrs = attrs;
+  n.value = value;
+  std::string where = type + (name.empty() ? "" : " '" + name + "'");
+  if (def->num_inputs >= 0 && int(inputs.size()) != def->num_inputs)
+    throw GraphError(where + ": takes " + std::to_string(def->num_inputs) + " inputs, got " +
+                     std::to_string(inputs.size()));
+  InferCtx ctx{n, {}};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    check_same_graph(&g, inputs[i].graph_data(), where, "input " + std::to_string(i));
+    n.inputs.push_back(inputs[i].id());
+    ctx.in.push_back(inputs[i].type());
+  }
+  std::set<int> deps;
+  for (auto& scope : g.control_scopes) deps.insert(scope.begin(), scope.end());
+  n.control_deps.assign(deps.begin(), deps.end());
+  std::vector<TensorType> outs = def->infer(ctx);
+  for (const TensorType& t : outs) check_rank(ctx, t);
+  n.name = unique_name(g, n.name);
+  n.id = int(g.nodes.size());
+  for (size_t k = 0; k < outs.size(); ++k) {
+    detail::TensorInfo info;
+    info.type = outs[k];
+    info.producer = n.id;
+    info.index = int(k);
+    info.name = outs.size() == 1 ? n.name : n.name + ":" + std::to_string(k);
+    n.outputs.push_back(int(g.tensors.size()));
+    g.tensors.push_back(info);
+  }
+  g.nodes.push_back(std::move(n));
+  return g.nodes.back().id;
+}
+
+const Node& variable_node(const GraphData& g, const Tensor& v, const std::string& where) {
+  const Node& n = g.producer(v.id());
+  if (n.type == "variable") return n;
+  if (n.type == "read_variable") return g.producer(n.inputs[0]);
+  throw GraphError(where + ": expected a variable, got the output of " + detail::describe(n));
+}
+
+}  // namespace
+
+Tensor Graph::placeholder(const TensorType& type, const std::string& name) {
+  Attrs attrs{{"dtype", type.dtype}, {"ranked", int64_t(type.ranked)}, {"shape", type.dims}};
+  for (int64_t d : type.dims)
+    if (d < -1)
+      throw ShapeError("placeholder '" + name + "': dimension " + std::to_string(d) +
+                       " is invalid; expected a size >= 0 or -1 (known at run time)");
+  int id = add_node(*d_, "placeholder", {}, attrs, name);
+  return Tensor(d_, d_->nodes[id].outputs[0]);
+}
+
+Tensor Graph::constant(const NDArray& value, const std::string& name) {
+  int id = add_node(*d_, "constant", {}, {}, name, value);
+  return Tensor(d_, d_->nodes[id].outputs[0]);
+}
+
+Tensor Graph::variable(const NDArray& initial_value, const std::string& name) {
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  NDArray init = initial_value.clone();
+  int id = add_node(*d_, "variable", {}, {}, name, init);
+  d_->variable_values[id] = init;
+  return Tensor(d_, d_->nodes[id].outputs[0]);
+}
+
+std::vector<Tensor> Graph::op(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs,
+                              const std::string& name) {
+  const OpDef* def = find_op(type);
+  if (def && (def->cls == OpClass::Source || type == "variable" || type == "assign"))
+    throw GraphError("operation type '" + type + "' is created with its own Graph method");
+  std::vector<Tensor> ins = inputs;
+  if (type == "read_variable" && ins.size() == 1) {  // reading a read reads the variable
+    check_same_graph(d_.get(), ins[0].graph_data(), "read_variable", "input 0");
+    ins[0] = Tensor(d_, variable_node(*d_, ins[0], "read_variable").outputs[0]);
+  }
+  int id = add_node(*d_, type, ins, attrs, name);
+  std::vector<Tensor> outs;
+  for (int t : d_->nodes[id].outputs) outs.emplace_back(d_, t);
+  return outs;
+}
+
+Operation Graph::assign(const Tensor& variable, const Tensor& value, const std::string& name) {
+  check_same_graph(d_.get(), variable.graph_data(), "assign", "the variable");
+  check_same_graph(d_.get(), value.graph_data(), "assign", "the value");
+  const Node& var = variable_node(*d_, variable, "assign '" + name + "'");
+  int id = add_node(*d_, "assign", {Tensor(d_, var.outputs[0]), value}, {}, name);
+  return Operation(d_, id);
+}
+
+void Graph::push_control_dependencies(const std::vector<Operation>& ops) {
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  std::vector<int> ids;
+  for (const Operation& op : ops) {
+    if (op.graph_data().get() != d_.get())
+      throw GraphError("control_dependencies: an operation belongs to another graph");
+    ids.push_back(op.id());
+  }
+  d_->control_scopes.push_back(ids);
+}
+
+void Graph::pop_control_dependencies() {
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  if (d_->control_scopes.empty()) throw GraphError("control_dependencies: no open scope to close");
+  d_->control_scopes.pop_back();
+}
+
+std::vector<Operation> Graph::operations() const {
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  std::vector<Operation> ops;
+  for (const Node& n : d_->nodes) ops.emplace_back(d_, n.id);
+  return ops;
+}
+
+std::vector<Tensor> Graph::variables() const {
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  std::vector<Tensor> vars;
+  for (const Node& n : d_->nodes)
+    if (n.type == "variable") vars.emplace_back(d_, n.outputs[0]);
+  return vars;
+}
+
+NDArray Graph::variable_value(const Tensor& v) const {
+  check_same_graph(d_.get(), v.graph_data(), "variable_value", "the variable");
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  return d_->variable_values.at(variable_node(*d_, v, "variable_value").id);
+}
+
+void Graph::set_variable_value(const Tensor& v, const NDArray& value) {
+  check_same_graph(d_.get(), v.graph_data(), "set_variable_value", "the variable");
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  const Node& var = variable_node(*d_, v, "set_variable_value");
+  const NDArray& old = d_->variable_values.at(var.id);
+  if (value.dtype() != old.dtype())
+    throw DTypeError("variable '" + var.name + "': got dtype " + dtype_name(value.dtype()) + "; expected " +
+                     dtype_name(old.dtype()));
+  if (value.shape() != old.shape())
+    throw ShapeError("variable '" + var.name + "': got shape " + dims_str(value.shape()) + "; expected " +
+                     dims_str(old.shape()));
+  d_->variable_values[var.id] = value.clone();
+}
+
+}  // namespace ts

@@ -1,0 +1,54 @@
+// The inside of a Graph: nodes and tensors in creation order (a node's inputs
+// always come before it, so creation order is a topological order).
+#pragma once
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tensorstitch/graph.h"
+
+namespace ts {
+struct OpDef;
+namespace detail {
+
+struct Node {
+  int id = -1;
+  std::string type;
+  const OpDef* def = nullptr;
+  std::string name;
+  std::vector<int> inputs;   // tensor ids
+  std::vector<int> outputs;  // tensor ids
+  std::vector<int> control_deps;  // node ids
+  Attrs attrs;
+  NDArray value;  // a constant's value, a variable's initial value
+};
+
+struct TensorInfo {
+  TensorType type;
+  int producer = -1;
+  int index = 0;
+  std::string name;
+};
+
+struct ExecutableData;
+
+struct GraphData {
+  mutable std::recursive_mutex mu;
+  std::deque<Node> nodes;
+  std::deque<TensorInfo> tensors;
+  std::vector<std::vector<int>> control_scopes;
+  std::map<int, NDArray> variable_values;  // variable node id -> committed value
+  std::map<std::string, int> name_uses;
+  std::map<std::string, std::shared_ptr<ExecutableData>> run_cache;
+
+  const Node& producer(int tensor) const { return nodes[tensors[tensor].producer]; }
+};
+
+// "exp 'x_1'": how messages name an operation.
+std::string describe(const Node& n);
+
+}  // namespace detail
+}  // namespace ts

@@ -1,0 +1,85 @@
+// Elementwise binary ops with NumPy broadcasting and type promotion.
+#include "ops/elementwise_math.h"
+#include "ops/elementwise_ops.h"
+#include "passes/autodiff.h"
+
+namespace ts {
+namespace {
+
+using cpu::Domain;
+using Grads = std::vector<Tensor>;
+
+DType promoted(const InferCtx& c) { return promote_types(c.in[0].dtype, c.in[1].dtype); }
+
+std::vector<TensorType> infer_arith(InferCtx& c) { return {broadcast(c, c.in, promoted(c))}; }
+std::vector<TensorType> infer_arith_nobool(InferCtx& c) {
+  DType p = promoted(c);
+  if (p == DType::Bool) c.fail<DTypeError>("got bool and bool; expected numeric operands");
+  return {broadcast(c, c.in, p)};
+}
+// Integer operands give float32, like the float-only unary ops.
+std::vector<TensorType> infer_float(InferCtx& c) {
+  DType p = promoted(c);
+  return {broadcast(c, c.in, is_floating(p) ? p : DType::Float32)};
+}
+std::vector<TensorType> infer_bool(InferCtx& c) { return {broadcast(c, c.in, DType::Bool)}; }
+
+// ---- gradient rules; the engine sums each back over broadcast dims via sum_to ----
+#define TS_GRAD2(name, ga, gb)                                                          \
+  Grads name(GradCtx& c) {                                                             \
+    const Tensor &a = c.x[0], &b = c.x[1], &y = c.y[0], &dy = c.dy[0];                 \
+    (void)a; (void)b; (void)y; (void)dy;                                               \
+    return {c.sum_to(ga, a), c.sum_to(gb, b)};                                         \
+  }
+TS_GRAD2(g_add, dy, dy)
+TS_GRAD2(g_subtract, dy, c.neg(dy))
+TS_GRAD2(g_multiply, c.mul(dy, b), c.mul(dy, a))
+TS_GRAD2(g_divide, c.div(dy, b), c.neg(c.div(c.mul(dy, y), b)))
+TS_GRAD2(g_power, c.mul(dy, c.mul(b, c.op("power", {a, c.sub(b, c.c(1, b))}))),
+         c.mul(dy, c.mul(y, c.op("select", {c.op("greater", {a, c.c(0, a)}), c.op("log", {a}), c.c(0, y)}))))
+// Ties go to the first operand, as in TensorFlow.
+TS_GRAD2(g_maximum, c.op("select", {c.op("greater_equal", {a, b}), dy, c.c(0, dy)}),
+         c.op("select", {c.op("greater_equal", {a, b}), c.c(0, dy), dy}))
+TS_GRAD2(g_minimum, c.op("select", {c.op("less_equal", {a, b}), dy, c.c(0, dy)}),
+         c.op("select", {c.op("less_equal", {a, b}), c.c(0, dy), dy}))
+TS_GRAD2(g_atan2, c.div(c.mul(dy, b), c.add(c.op("square", {a}), c.op("square", {b}))),
+         c.neg(c.div(c.mul(dy, a), c.add(c.op("square", {a}), c.op("square", {b})))))
+TS_GRAD2(g_modulo, dy, c.neg(c.mul(dy, c.op("floor_divide", {a, b}))))
+TS_GRAD2(g_floor_divide, c.zeros_like(y), c.zeros_like(y))
+#undef TS_GRAD2
+
+template <class F, Domain D>
+void arith(const char* name, InferFn infer, GradFn grad) {
+  register_op(elementwise_def(name, 2, infer, cpu::binary<F, D, false>, grad));
+}
+template <class F>
+void predicate(const char* name) {
+  register_op(elementwise_def(name, 2, infer_bool, cpu::binary<F, Domain::Any, true>, nullptr));
+}
+
+const bool registered = [] {
+  using namespace math;
+  arith<Add, Domain::Any>("add", infer_arith, g_add);
+  arith<Subtract, Domain::Numeric>("subtract", infer_arith_nobool, g_subtract);
+  arith<Multiply, Domain::Any>("multiply", infer_arith, g_multiply);
+  arith<Divide, Domain::Float>("divide", infer_float, g_divide);
+  arith<FloorDivide, Domain::Numeric>("floor_divide", infer_arith_nobool, g_floor_divide);
+  arith<Modulo, Domain::Numeric>("modulo", infer_arith_nobool, g_modulo);
+  arith<Power, Domain::Numeric>("power", infer_arith_nobool, g_power);
+  arith<Maximum, Domain::Any>("maximum", infer_arith, g_maximum);
+  arith<Minimum, Domain::Any>("minimum", infer_arith, g_minimum);
+  arith<Atan2, Domain::Float>("atan2", infer_float, g_atan2);
+  predicate<Equal>("equal");
+  predicate<NotEqual>("not_equal");
+  predicate<Less>("less");
+  predicate<LessEqual>("less_equal");
+  predicate<Greater>("greater");
+  predicate<GreaterEqual>("greater_equal");
+  predicate<LogicalAnd>("logical_and");
+  predicate<LogicalOr>("logical_or");
+  predicate<LogicalXor>("logical_xor");
+  return true;
+}();
+
+}  // namespace
+}  // namespace ts

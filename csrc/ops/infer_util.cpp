@@ -1,0 +1,97 @@
+#include "ops/infer_util.h"
+
+#include <algorithm>
+
+namespace ts {
+
+std::string dims_str(const Dims& dims) {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  if (dims.size() == 1) s += ",";
+  return s + ")";
+}
+
+TensorType unranked(DType dt) {
+  TensorType t;
+  t.ranked = false;
+  t.dtype = dt;
+  return t;
+}
+
+TensorType ranked(Dims dims, DType dt) {
+  TensorType t;
+  t.dims = std::move(dims);
+  t.dtype = dt;
+  return t;
+}
+
+TensorType broadcast(const InferCtx& ctx, const std::vector<TensorType>& types, DType out) {
+  size_t rank = 0;
+  for (const TensorType& t : types) {
+    if (!t.ranked) return unranked(out);
+    rank = std::max(rank, t.dims.size());
+  }
+  Dims dims(rank, 1);
+  for (size_t k = 0; k < rank; ++k) {
+    int64_t d = 1;
+    bool unknown = false;
+    for (const TensorType& t : types) {
+      if (k + t.dims.size() < rank) continue;
+      int64_t v = t.dims[k + t.dims.size() - rank];
+      if (v == -1) { unknown = true; continue; }
+      if (v == 1) continue;
+      if (d != 1 && d != v) {
+        std::string shapes;
+        for (const TensorType& u : types) shapes += (shapes.empty() ? "" : " and ") + u.str();
+        ctx.fail("cannot broadcast shapes " + shapes + " (dimension " + std::to_string(k) +
+                 ": " + std::to_string(d) + " vs " + std::to_string(v) + ")");
+      }
+      d = v;
+    }
+    dims[k] = (d == 1 && unknown) ? -1 : d;
+  }
+  return ranked(dims, out);
+}
+
+Dims broadcast_dims(const std::vector<Dims>& shapes) {
+  size_t rank = 0;
+  for (auto& s : shapes) rank = std::max(rank, s.size());
+  Dims out(rank, 1);
+  for (auto& s : shapes)
+    for (size_t k = 0; k < s.size(); ++k) {
+      int64_t& o = out[rank - s.size() + k];
+      if (s[k] != 1) {
+        if (o != 1 && o != s[k]) throw ShapeError("cannot broadcast " + dims_str(s) + " to " + dims_str(out));
+        o = s[k];
+      }
+    }
+  return out;
+}
+
+int normalize_axis(const InferCtx& ctx, int64_t axis, int rank, const char* what) {
+  if (axis < -rank || axis >= rank)
+    ctx.fail(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " +
+             std::to_string(rank) + " (input " + (ctx.in.empty() ? "" : ctx.in[0].str()) +
+             "); expected -" + std::to_string(rank) + " <= " + what + " < " + std::to_string(rank));
+  return int(axis < 0 ? axis + rank : axis);
+}
+
+std::vector<int> normalize_axes(const InferCtx& ctx, const std::vector<int64_t>& axes, int rank) {
+  std::vector<int> out;
+  for (int64_t a : axes) out.push_back(normalize_axis(ctx, a, rank));
+  std::sort(out.begin(), out.end());
+  if (std::adjacent_find(out.begin(), out.end()) != out.end()) ctx.fail("repeated axis in " + dims_str(axes));
+  return out;
+}
+
+void expect_dtype(const InferCtx& ctx, bool ok, const TensorType& t, const char* expected) {
+  if (!ok) ctx.fail<DTypeError>(std::string("got dtype ") + dtype_name(t.dtype) + "; expected " + expected);
+}
+
+void check_rank(const InferCtx& ctx, const TensorType& t) {
+  if (t.ranked && t.dims.size() > size_t(kMaxRank))
+    ctx.fail("result " + t.str() + " has rank " + std::to_string(t.dims.size()) + "; at most " +
+             std::to_string(kMaxRank) + " is supported");
+}
+
+}  // namespace ts

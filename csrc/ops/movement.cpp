@@ -1,0 +1,308 @@
+// Data movement: slice, pad, tile, flip (all "index map" gathers, whose
+// gradient is the matching scatter-add, movement_grad), concat and split.
+#include <algorithm>
+#include <cstring>
+
+#include "backends/cpu/movement.h"
+#include "backends/cpu/reduce.h"
+#include "ops/infer_util.h"
+#include "passes/autodiff.h"
+
+namespace ts {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+// Python's slice(start, stop, step).indices(n), with the length.
+struct SliceDim { int64_t start = 0, step = 1, len = 0; };
+SliceDim slice_dim(int64_t n, int64_t start, int64_t stop, int64_t step) {
+  auto clampi = [&](int64_t v, int64_t lo, int64_t hi) {
+    if (v < 0) v = v < -n ? lo : v + n;  // careful with INT64_MIN sentinels
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return v;
+  };
+  SliceDim s;
+  s.step = step;
+  if (step > 0) {
+    s.start = clampi(start, 0, n);
+    int64_t e = clampi(stop, 0, n);
+    s.len = e > s.start ? (e - s.start + step - 1) / step : 0;
+  } else {
+    s.start = clampi(start, -1, n - 1);
+    int64_t e = clampi(stop, -1, n - 1);
+    s.len = s.start > e ? (s.start - e - 1) / (-step) + 1 : 0;
+  }
+  return s;
+}
+
+// The per-dimension parameters of slice, validated.
+struct SliceArgs { Dims starts, ends, steps; };
+SliceArgs slice_args(const InferCtx& c, size_t rank) {
+  SliceArgs a{c.ints("starts"), c.ints("ends"), c.has("strides") ? c.ints("strides") : Dims{}};
+  if (a.steps.empty()) a.steps.assign(a.starts.size(), 1);
+  if (a.starts.size() != a.ends.size() || a.starts.size() != a.steps.size() || a.starts.size() > rank)
+    c.fail("starts " + dims_str(a.starts) + ", ends " + dims_str(a.ends) + " and strides " + dims_str(a.steps) +
+           " must have equal lengths of at most the rank of " + c.in[0].str());
+  for (int64_t s : a.steps)
+    if (s == 0) c.fail("slice step cannot be zero");
+  return a;
+}
+
+int64_t pad_before(const Dims& pads, size_t d) { return pads[2 * d]; }
+int64_t pad_after(const Dims& pads, size_t d) { return pads[2 * d + 1]; }
+
+// Index maps of a gather-like movement op from its input shape to its output
+// shape; shared by the forward kernels and movement_grad.
+cpu::IndexMaps movement_maps(const InferCtx& c, const std::string& type, const Dims& in, const Dims& out) {
+  cpu::IndexMaps maps(out.size());
+  SliceArgs sa;
+  std::vector<bool> flipped(in.size(), !c.has("axes"));
+  if (type == "slice") sa = slice_args(c, in.size());
+  if (type == "flip" && c.has("axes"))
+    for (int a : normalize_axes(c, c.ints("axes"), int(in.size()))) flipped[a] = true;
+  for (size_t d = 0; d < out.size(); ++d) {
+    std::vector<int64_t>& m = maps[d];
+    m.resize(out[d]);
+    const int64_t n = in[d];
+    SliceDim s{0, 1, n};
+    if (type == "slice" && d < sa.starts.size()) s = slice_dim(n, sa.starts[d], sa.ends[d], sa.steps[d]);
+    for (int64_t i = 0; i < out[d]; ++i) {
+      if (type == "slice") {
+        m[i] = s.start + i * s.step;
+      } else if (type == "flip") {
+        m[i] = flipped[d] ? n - 1 - i : i;
+      } else if (type == "tile") {
+        m[i] = i % n;
+      } else {  // pad
+        const std::string& mode = c.s("mode");
+        int64_t j = i - pad_before(c.ints("pads"), d);
+        if (j < 0 || j >= n) {
+          if (mode == "constant") j = -1;
+          else if (mode == "edge") j = j < 0 ? 0 : n - 1;
+          else if (n == 1) j = 0;
+          else
+            while (j < 0 || j >= n) {
+              if (mode == "reflect") j = j < 0 ? -j : 2 * (n - 1) - j;
+              else j = j < 0 ? -j - 1 : 2 * n - 1 - j;  // symmetric
+            }
+        }
+        m[i] = j;
+      }
+    }
+  }
+  return maps;
+}
+
+std::vector<TensorType> infer_slice(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {x};
+  SliceArgs a = slice_args(c, x.dims.size());
+  Dims dims = x.dims;
+  for (size_t d = 0; d < a.starts.size(); ++d)
+    if (dims[d] >= 0) dims[d] = slice_dim(dims[d], a.starts[d], a.ends[d], a.steps[d]).len;
+  return {ranked(dims, x.dtype)};
+}
+
+const char* const kPadModes[] = {"constant", "reflect", "symmetric", "edge"};
+std::vector<TensorType> infer_pad(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  const std::string& mode = c.s("mode");
+  if (std::find(std::begin(kPadModes), std::end(kPadModes), mode) == std::end(kPadModes))
+    c.fail("unknown mode '" + mode + "'; expected constant, reflect, symmetric or edge");
+  if (!x.ranked) return {x};
+  const Dims& pads = c.ints("pads");
+  if (pads.size() != 2 * x.dims.size())
+    c.fail("pads " + dims_str(pads) + " must hold (before, after) for each of the " + std::to_string(x.dims.size()) +
+           " dimensions of " + x.str());
+  Dims dims = x.dims;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (pad_before(pads, d) < 0 || pad_after(pads, d) < 0) c.fail("negative padding in " + dims_str(pads));
+    bool padded = pad_before(pads, d) + pad_after(pads, d) > 0;
+    if (dims[d] == 0 && padded && mode != "constant") c.fail("cannot pad the empty dimension " + std::to_string(d) + " of " + x.str() + " in mode " + mode);
+    if (dims[d] >= 0) dims[d] += pad_before(pads, d) + pad_after(pads, d);
+  }
+  return {ranked(dims, x.dtype)};
+}
+
+std::vector<TensorType> infer_tile(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {x};
+  const Dims& reps = c.ints("reps");
+  if (reps.size() != x.dims.size()) c.fail("reps " + dims_str(reps) + " must have one entry per dimension of " + x.str());
+  Dims dims = x.dims;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (reps[d] < 0) c.fail("negative repetition in " + dims_str(reps));
+    if (dims[d] >= 0) dims[d] *= reps[d];
+  }
+  return {ranked(dims, x.dtype)};
+}
+
+std::vector<TensorType> infer_flip(InferCtx& c) {
+  if (c.in[0].ranked && c.has("axes")) normalize_axes(c, c.ints("axes"), int(c.in[0].dims.size()));
+  return {c.in[0]};
+}
+
+void gather_map_kernel(KernelCtx& k) {
+  InferCtx c{k.node, {}};
+  cpu::gather_maps(k.in[0], movement_maps(c, k.node.type, k.in[0].shape(), k.out[0].shape()),
+                   k.node.attrs.count("value") ? k.f("value") : 0.0, k.out[0]);
+}
+
+// movement_grad(dy, like): the adjoint of the gather op named by "forward".
+std::vector<TensorType> infer_movement_grad(InferCtx& c) {
+  TensorType t = c.in[1];
+  t.dtype = c.in[0].dtype;
+  return {t};
+}
+void movement_grad_kernel(KernelCtx& k) {
+  InferCtx c{k.node, {}};
+  cpu::scatter_add_maps(k.in[0], movement_maps(c, k.s("forward"), k.out[0].shape(), k.in[0].shape()), k.out[0]);
+}
+Attrs without_forward(Attrs attrs) {
+  attrs.erase("forward");
+  return attrs;
+}
+Grads g_gather_map(GradCtx& c) {
+  Attrs attrs = c.attrs();
+  attrs["forward"] = c.node.type;
+  return {c.op("movement_grad", {c.dy[0], c.x[0]}, attrs)};
+}
+Grads g_flip(GradCtx& c) { return {c.op("flip", {c.dy[0]}, c.attrs())}; }
+Grads g_movement_grad(GradCtx& c) {
+  return {c.op(std::get<std::string>(c.attrs().at("forward")), {c.dy[0]}, without_forward(c.attrs())), Tensor()};
+}
+
+// ---- concat and split ----
+std::vector<TensorType> infer_concat(InferCtx& c) {
+  if (c.in.empty()) c.fail("needs at least one tensor");
+  DType dt = c.in[0].dtype;
+  int rank = -1;
+  for (const TensorType& t : c.in) {
+    dt = promote_types(dt, t.dtype);
+    if (!t.ranked) continue;
+    if (rank >= 0 && int(t.dims.size()) != rank) c.fail("all tensors must have the same rank; got " + c.in[0].str() + " and " + t.str());
+    rank = int(t.dims.size());
+  }
+  if (rank < 0) return {unranked(dt)};
+  if (rank == 0) c.fail("cannot concatenate scalars; expected tensors of rank >= 1");
+  int axis = normalize_axis(c, c.i("axis"), rank);
+  Dims dims(rank, -1);
+  dims[axis] = 0;
+  for (const TensorType& t : c.in) {
+    if (!t.ranked) { dims[axis] = -1; continue; }
+    for (int d = 0; d < rank; ++d) {
+      int64_t v = t.dims[d];
+      if (d == axis) { dims[d] = (dims[d] < 0 || v < 0) ? -1 : dims[d] + v; continue; }
+      if (v >= 0 && dims[d] >= 0 && v != dims[d])
+        c.fail("dimension " + std::to_string(d) + " differs: " + c.in[0].str() + " vs " + t.str() + " (only axis " + std::to_string(axis) + " may differ)");
+      if (v >= 0) dims[d] = v;
+    }
+  }
+  return {ranked(dims, dt)};
+}
+
+// Copies blocks along the axis between one array and many.
+template <bool kConcat>
+void block_copy(NDArray& whole, std::vector<NDArray>& parts, int axis) {
+  cpu::AxisView v = cpu::axis_view(whole.shape(), axis);
+  const size_t es = dtype_size(whole.dtype());
+  const size_t row = size_t(v.n * v.inner) * es;
+  size_t at = 0;
+  for (NDArray& p : parts) {
+    size_t block = size_t(p.shape()[axis] * v.inner) * es;
+    char* w = static_cast<char*>(whole.data()) + at;
+    char* q = static_cast<char*>(p.data());
+    for (int64_t o = 0; o < v.outer && block; ++o) {
+      if (kConcat) std::memcpy(w + o * row, q + o * block, block);
+      else std::memcpy(q + o * block, w + o * row, block);
+    }
+    at += block;
+  }
+}
+int kernel_axis(const KernelCtx& k, int rank) {
+  int axis = int(k.i("axis"));
+  return axis < 0 ? axis + rank : axis;
+}
+void concat_kernel(KernelCtx& k) {
+  std::vector<NDArray> parts;
+  for (const NDArray& a : k.in) parts.push_back(a.dtype() == k.out[0].dtype() ? a : a.astype(k.out[0].dtype()));
+  block_copy<true>(k.out[0], parts, kernel_axis(k, k.out[0].rank()));
+}
+Grads g_concat(GradCtx& c) {
+  std::vector<Tensor> ins{c.dy[0]};
+  ins.insert(ins.end(), c.x.begin(), c.x.end());
+  return c.ops("split_like", ins, {{"axis", c.attrs().at("axis")}});
+}
+
+std::vector<TensorType> infer_split(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) c.fail("needs a ranked input to know its outputs");
+  int axis = normalize_axis(c, c.i("axis"), int(x.dims.size()));
+  int64_t n = x.dims[axis];
+  Dims sizes;
+  if (c.has("count")) {
+    int64_t count = c.i("count");
+    if (count <= 0) c.fail("count must be positive; got " + std::to_string(count));
+    if (n >= 0 && n % count) c.fail("cannot split dimension " + std::to_string(axis) + " of " + x.str() + " into " + std::to_string(count) + " equal parts");
+    sizes.assign(count, n < 0 ? -1 : n / count);
+  } else {
+    sizes = c.ints("sizes");
+    int64_t total = 0;
+    for (int64_t s : sizes) {
+      if (s < 0) c.fail("negative size in " + dims_str(sizes));
+      total += s;
+    }
+    if (n >= 0 && total != n) c.fail("sizes " + dims_str(sizes) + " sum to " + std::to_string(total) + ", not dimension " + std::to_string(axis) + " of " + x.str());
+  }
+  std::vector<TensorType> outs;
+  for (int64_t s : sizes) {
+    TensorType t = x;
+    t.dims[axis] = s;
+    outs.push_back(t);
+  }
+  return outs;
+}
+void split_kernel(KernelCtx& k) {
+  NDArray whole = k.in[0];
+  block_copy<false>(whole, k.out, kernel_axis(k, whole.rank()));
+}
+Grads g_split(GradCtx& c) {
+  std::vector<Tensor> parts;
+  for (size_t i = 0; i < c.y.size(); ++i) parts.push_back(c.dy_or_zeros(i));
+  return {c.op("concat", parts, {{"axis", c.attrs().at("axis")}})};
+}
+
+// split_like(x, like_0, ..., like_n): x split along axis into pieces shaped like each like_i.
+std::vector<TensorType> infer_split_like(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) c.fail("needs a ranked input");
+  int axis = normalize_axis(c, c.i("axis"), int(x.dims.size()));
+  std::vector<TensorType> outs;
+  for (size_t i = 1; i < c.in.size(); ++i) {
+    TensorType t = x;
+    t.dims[axis] = c.in[i].ranked ? c.in[i].dims[axis] : -1;
+    outs.push_back(t);
+  }
+  return outs;
+}
+Grads g_split_like(GradCtx& c) {
+  Grads g = g_split(c);
+  g.resize(c.x.size());
+  return g;
+}
+
+const bool registered = [] {
+  register_op(make_op("slice", OpClass::Movement, 1, infer_slice, gather_map_kernel, g_gather_map));
+  register_op(make_op("pad", OpClass::Movement, 1, infer_pad, gather_map_kernel, g_gather_map));
+  register_op(make_op("tile", OpClass::Movement, 1, infer_tile, gather_map_kernel, g_gather_map));
+  register_op(make_op("flip", OpClass::Movement, 1, infer_flip, gather_map_kernel, g_flip));
+  register_op(make_op("movement_grad", OpClass::Movement, 2, infer_movement_grad, movement_grad_kernel, g_movement_grad));
+  register_op(make_op("concat", OpClass::Movement, -1, infer_concat, concat_kernel, g_concat));
+  register_op(make_op("split", OpClass::Movement, 1, infer_split, split_kernel, g_split));
+  register_op(make_op("split_like", OpClass::Movement, -1, infer_split_like, split_kernel, g_split_like));
+  return true;
+}();
+
+}  // namespace
+}  // namespace ts

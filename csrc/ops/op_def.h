@@ -1,0 +1,91 @@
+// The declaration of an op (DESIGN.md "One op, one place"): its name, its
+// class for fusion, its shape/dtype rule, its CPU kernel and its gradient rule.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ir/graph_data.h"
+#include "tensorstitch/error.h"
+
+namespace ts {
+
+enum class OpClass {
+  Source,       // placeholder, constant
+  State,        // variable, read_variable, assign
+  Elementwise,  // fusable, same-shape-after-broadcast
+  Reduction,
+  Matmul,
+  Movement,     // reshape, slice, concat, ... (views when `view` is set)
+  Indexing,     // gather, scatter_add, one_hot
+  Sort,         // sort, top_k, cumsum
+};
+
+// What a shape/dtype rule sees: the node (attributes, name) and input types.
+struct InferCtx {
+  const detail::Node& node;
+  std::vector<TensorType> in;
+
+  std::string where() const { return detail::describe(node); }
+  template <class E = ShapeError>
+  [[noreturn]] void fail(const std::string& msg) const { throw E(where() + ": " + msg); }
+
+  bool has(const char* key) const { return node.attrs.count(key) != 0; }
+  int64_t i(const char* key) const;
+  double f(const char* key) const;  // accepts int attributes too
+  const std::string& s(const char* key) const;
+  const std::vector<int64_t>& ints(const char* key) const;
+  DType dt(const char* key) const;
+};
+
+// What a kernel sees: inputs, and outputs already allocated with their
+// concrete types (for `view` ops, outputs alias inputs and there is no kernel).
+struct KernelCtx {
+  const detail::Node& node;
+  const std::vector<NDArray>& in;
+  std::vector<NDArray>& out;
+  int64_t i(const char* key) const;
+  double f(const char* key) const;
+  const std::string& s(const char* key) const;
+  const std::vector<int64_t>& ints(const char* key) const;
+};
+
+struct GradCtx;  // csrc/passes/autodiff.h
+
+using InferFn = std::vector<TensorType> (*)(InferCtx&);
+using CpuKernel = void (*)(KernelCtx&);
+// Given the gradients of the outputs, returns one gradient per input (an
+// undefined Tensor where the input gets none).
+using GradFn = std::vector<Tensor> (*)(GradCtx&);
+
+struct OpDef {
+  std::string name;
+  OpClass cls = OpClass::Elementwise;
+  InferFn infer = nullptr;
+  CpuKernel cpu = nullptr;
+  GradFn grad = nullptr;
+  int num_inputs = -1;  // -1: any number
+  bool view = false;    // output 0 is input 0 reinterpreted with another shape
+  bool pure = true;     // may be constant-folded and deduplicated
+  bool differentiable = true;
+  bool shape_only = false;  // reads only its inputs' shapes (folds once shapes are known)
+};
+
+// The usual declaration: differentiable exactly when it has a gradient rule.
+inline OpDef make_op(const char* name, OpClass cls, int inputs, InferFn infer, CpuKernel cpu, GradFn grad) {
+  OpDef d;
+  d.name = name;
+  d.cls = cls;
+  d.num_inputs = inputs;
+  d.infer = infer;
+  d.cpu = cpu;
+  d.grad = grad;
+  d.differentiable = grad != nullptr;
+  return d;
+}
+
+void register_op(const OpDef& def);
+// nullptr when unknown.
+const OpDef* find_op(const std::string& name);
+std::vector<std::string> op_names();
+
+}  // namespace ts

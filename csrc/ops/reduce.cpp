@@ -1,0 +1,150 @@
+// Reductions (sum, mean, max, min, prod, argmax, argmin) and sum_to_like, the
+// adjoint of broadcasting.
+#include <numeric>
+
+#include "backends/cpu/reduce.h"
+#include "backends/cpu/broadcast.h"
+#include "backends/cpu/movement.h"
+#include "ops/infer_util.h"
+#include "passes/autodiff.h"
+
+namespace ts {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+// The reduced axes, from the "axes" attribute (absent: all).
+std::vector<int> reduced_axes(const InferCtx& c, int rank) {
+  if (!c.has("axes")) {
+    std::vector<int> all(rank);
+    std::iota(all.begin(), all.end(), 0);
+    return all;
+  }
+  return normalize_axes(c, c.ints("axes"), rank);
+}
+bool keepdims(const InferCtx& c) { return c.has("keepdims") && c.i("keepdims") != 0; }
+
+TensorType reduce_type(InferCtx& c, DType out) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return (c.has("axes") || keepdims(c)) ? unranked(out) : ranked({}, out);
+  std::vector<int> axes = reduced_axes(c, int(x.dims.size()));
+  Dims dims;
+  for (int d = 0, k = 0; d < int(x.dims.size()); ++d) {
+    bool r = k < int(axes.size()) && axes[k] == d;
+    if (r) ++k;
+    if (!r) dims.push_back(x.dims[d]);
+    else if (keepdims(c)) dims.push_back(1);
+  }
+  return ranked(dims, out);
+}
+
+std::vector<TensorType> infer_sum(InferCtx& c) {
+  return {reduce_type(c, c.in[0].dtype == DType::Bool ? DType::Int64 : c.in[0].dtype)};
+}
+std::vector<TensorType> infer_mean(InferCtx& c) {
+  return {reduce_type(c, is_floating(c.in[0].dtype) ? c.in[0].dtype : DType::Float32)};
+}
+std::vector<TensorType> infer_same(InferCtx& c) { return {reduce_type(c, c.in[0].dtype)}; }
+
+template <cpu::Reduce K>
+void reduce_kernel(KernelCtx& k) {
+  InferCtx c{k.node, {ranked(k.in[0].shape(), k.in[0].dtype())}};
+  cpu::reduce(k.in[0], reduced_axes(c, k.in[0].rank()), K, k.out[0]);
+}
+
+// ---- gradients ----
+// dy reshaped to the keepdims shape, then broadcast to x.
+Tensor spread(GradCtx& c, const Tensor& t) {
+  const Tensor& x = c.x[0];
+  if (!x.type().ranked) throw GraphError("gradients: " + detail::describe(c.node) + " needs a ranked input");
+  Tensor kept = t;
+  bool keep = c.attrs().count("keepdims") && std::get<int64_t>(c.attrs().at("keepdims")) != 0;
+  if (!keep) {
+    std::vector<int64_t> axes;
+    if (c.attrs().count("axes")) axes = std::get<std::vector<int64_t>>(c.attrs().at("axes"));
+    else for (int d = 0; d < c.rank(x); ++d) axes.push_back(d);
+    for (int64_t& a : axes) if (a < 0) a += c.rank(x);
+    if (!axes.empty()) kept = c.op("expand_dims", {t}, {{"axes", axes}});
+  }
+  return c.broadcast_like(kept, x);
+}
+Grads g_sum(GradCtx& c) { return {spread(c, c.dy[0])}; }
+Grads g_mean(GradCtx& c) {
+  const Tensor &x = c.x[0], &y = c.y[0];
+  Tensor nx = c.op("reduce_prod", {c.op("shape_of", {x})}), ny = c.op("reduce_prod", {c.op("shape_of", {y})});
+  Tensor count = c.op("cast", {c.op("floor_divide", {nx, ny})}, {{"dtype", y.dtype()}});
+  return {c.div(spread(c, c.dy[0]), count)};
+}
+Grads g_extremum(GradCtx& c) {
+  const Tensor& x = c.x[0];
+  Tensor mask = c.op("cast", {c.op("equal", {x, spread(c, c.y[0])})}, {{"dtype", x.dtype()}});
+  Attrs attrs = c.attrs();
+  attrs["keepdims"] = int64_t(0);
+  Tensor ties = c.op("reduce_sum", {mask}, attrs);
+  return {c.div(c.mul(mask, spread(c, c.dy[0])), spread(c, ties))};
+}
+Grads g_prod(GradCtx& c) { return {c.div(spread(c, c.mul(c.dy[0], c.y[0])), c.x[0])}; }
+
+// ---- argmax / argmin over one axis (absent: the flattened input) ----
+std::vector<TensorType> infer_arg(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {c.has("axis") || keepdims(c) ? unranked(DType::Int64) : ranked({}, DType::Int64)};
+  int rank = int(x.dims.size());
+  if (!c.has("axis")) {
+    int64_t n = 1;
+    for (int64_t d : x.dims) n = (n < 0 || d < 0) ? -1 : n * d;
+    if (n == 0) c.fail("cannot take " + c.node.type + " of the empty input " + x.str());
+    return {ranked(keepdims(c) ? Dims(rank, 1) : Dims{}, DType::Int64)};
+  }
+  int axis = normalize_axis(c, c.i("axis"), rank);
+  if (x.dims[axis] == 0) c.fail("cannot take " + c.node.type + " over the empty axis " + std::to_string(axis) + " of " + x.str());
+  Dims dims = x.dims;
+  if (keepdims(c)) dims[axis] = 1;
+  else dims.erase(dims.begin() + axis);
+  return {ranked(dims, DType::Int64)};
+}
+template <bool kMax>
+void arg_kernel(KernelCtx& k) {
+  NDArray x = k.in[0];
+  int axis = 0;
+  if (k.node.attrs.count("axis")) {
+    axis = int(k.i("axis"));
+    if (axis < 0) axis += x.rank();
+  } else {
+    x = x.reshaped({x.size()});
+  }
+  cpu::arg_reduce(x, axis, kMax, k.out[0]);
+}
+
+// ---- sum_to_like(x, like): x summed over broadcast dims to like's shape ----
+std::vector<TensorType> infer_sum_to_like(InferCtx& c) {
+  TensorType t = c.in[1];
+  t.dtype = c.in[0].dtype;
+  if (t.ranked && c.in[0].ranked) broadcast(c, {c.in[0], c.in[1]}, t.dtype);
+  return {t};
+}
+void sum_to_like_kernel(KernelCtx& k) {
+  const Dims &xs = k.in[0].shape(), &ls = k.out[0].shape();
+  size_t lead = xs.size() - ls.size();
+  std::vector<int> axes;
+  for (size_t d = 0; d < xs.size(); ++d)
+    if (d < lead || (ls[d - lead] == 1 && xs[d] != 1)) axes.push_back(int(d));
+  cpu::reduce(k.in[0], axes, cpu::Reduce::Sum, k.out[0]);
+}
+Grads g_sum_to_like(GradCtx& c) { return {c.broadcast_like(c.dy[0], c.x[0]), Tensor()}; }
+
+const bool registered = [] {
+  using cpu::Reduce;
+  register_op(make_op("reduce_sum", OpClass::Reduction, 1, infer_sum, reduce_kernel<Reduce::Sum>, g_sum));
+  register_op(make_op("reduce_mean", OpClass::Reduction, 1, infer_mean, reduce_kernel<Reduce::Mean>, g_mean));
+  register_op(make_op("reduce_max", OpClass::Reduction, 1, infer_same, reduce_kernel<Reduce::Max>, g_extremum));
+  register_op(make_op("reduce_min", OpClass::Reduction, 1, infer_same, reduce_kernel<Reduce::Min>, g_extremum));
+  register_op(make_op("reduce_prod", OpClass::Reduction, 1, infer_sum, reduce_kernel<Reduce::Prod>, g_prod));
+  register_op(make_op("argmax", OpClass::Reduction, 1, infer_arg, arg_kernel<true>, nullptr));
+  register_op(make_op("argmin", OpClass::Reduction, 1, infer_arg, arg_kernel<false>, nullptr));
+  register_op(make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, sum_to_like_kernel, g_sum_to_like));
+  return true;
+}();
+
+}  // namespace
+}  // namespace ts

@@ -1,0 +1,167 @@
+// Shape ops: reshape, expand_dims, squeeze (views of their input), transpose,
+// broadcast_to, shape_of, and the *_like helpers gradients use when shapes
+// are only known at run time.
+#include <algorithm>
+
+#include "backends/cpu/broadcast.h"
+#include "backends/cpu/movement.h"
+#include "ops/infer_util.h"
+#include "passes/autodiff.h"
+
+namespace ts {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+Grads g_reshape_back(GradCtx& c) { return {c.op("reshape_like", {c.dy[0], c.x[0]})}; }
+
+OpDef view_op(const char* name, int inputs, InferFn infer, GradFn grad) {
+  OpDef d = make_op(name, OpClass::Movement, inputs, infer, nullptr, grad);
+  d.view = true;
+  return d;
+}
+
+std::vector<TensorType> infer_reshape(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  Dims target = c.ints("shape");
+  int unknown = -1;
+  int64_t known = 1;
+  for (size_t d = 0; d < target.size(); ++d) {
+    if (target[d] == -1) {
+      if (unknown >= 0) c.fail("can only infer one dimension; got shape " + dims_str(target));
+      unknown = int(d);
+    } else if (target[d] < 0) {
+      c.fail("invalid dimension " + std::to_string(target[d]) + " in shape " + dims_str(target));
+    } else {
+      known *= target[d];
+    }
+  }
+  if (x.is_concrete()) {
+    int64_t total = num_elements(x.dims);
+    bool ok = unknown < 0 ? known == total : known != 0 && total % known == 0;
+    if (!ok) c.fail("cannot reshape " + x.str() + " (" + std::to_string(total) + " elements) into shape " + dims_str(target));
+    if (unknown >= 0) target[unknown] = total / known;
+  }
+  return {ranked(target, x.dtype)};
+}
+
+std::vector<TensorType> infer_like(InferCtx& c) {
+  TensorType t = c.in[1];
+  t.dtype = c.in[0].dtype;
+  if (t.is_concrete() && c.in[0].is_concrete() && num_elements(t.dims) != num_elements(c.in[0].dims))
+    c.fail("cannot reshape " + c.in[0].str() + " like " + c.in[1].str());
+  return {t};
+}
+Grads g_reshape_like(GradCtx& c) { return {c.op("reshape_like", {c.dy[0], c.x[0]}), Tensor()}; }
+
+std::vector<TensorType> infer_expand_dims(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {x};
+  const Dims& axes = c.ints("axes");
+  int rank = int(x.dims.size() + axes.size());
+  std::vector<int> at = normalize_axes(c, axes, rank);
+  Dims dims;
+  for (int d = 0, k = 0, src = 0; d < rank; ++d) {
+    if (k < int(at.size()) && at[k] == d) { dims.push_back(1); ++k; }
+    else dims.push_back(x.dims[src++]);
+  }
+  return {ranked(dims, x.dtype)};
+}
+
+std::vector<TensorType> infer_squeeze(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {x};
+  Dims dims;
+  if (!c.has("axes")) {
+    for (int64_t d : x.dims) {
+      if (d == -1) return {unranked(x.dtype)};  // whether it is 1 is known only at run time
+      if (d != 1) dims.push_back(d);
+    }
+    return {ranked(dims, x.dtype)};
+  }
+  std::vector<int> axes = normalize_axes(c, c.ints("axes"), int(x.dims.size()));
+  for (int d = 0, k = 0; d < int(x.dims.size()); ++d) {
+    if (k < int(axes.size()) && axes[k] == d) {
+      ++k;
+      if (x.dims[d] != 1 && x.dims[d] != -1)
+        c.fail("cannot squeeze axis " + std::to_string(d) + " of size " + std::to_string(x.dims[d]) + " in " + x.str());
+    } else {
+      dims.push_back(x.dims[d]);
+    }
+  }
+  return {ranked(dims, x.dtype)};
+}
+
+std::vector<int64_t> perm_of(const InferCtx& c, int rank) {
+  std::vector<int64_t> perm;
+  if (c.has("perm")) perm = c.ints("perm");
+  else for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
+  std::vector<int> sorted = normalize_axes(c, perm, rank);
+  if (int(perm.size()) != rank)
+    c.fail("perm " + dims_str(perm) + " is not a permutation of the " + std::to_string(rank) + " axes of " + c.in[0].str());
+  for (auto& p : perm) if (p < 0) p += rank;
+  return perm;
+}
+std::vector<TensorType> infer_transpose(InferCtx& c) {
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {x};
+  Dims dims;
+  for (int64_t p : perm_of(c, int(x.dims.size()))) dims.push_back(x.dims[p]);
+  return {ranked(dims, x.dtype)};
+}
+void transpose_kernel(KernelCtx& k) {
+  InferCtx c{k.node, {ranked(k.in[0].shape(), k.in[0].dtype())}};
+  Dims strides = cpu::contiguous_strides(k.in[0].shape()), permuted;
+  for (int64_t p : perm_of(c, k.in[0].rank())) permuted.push_back(strides[p]);
+  cpu::copy_strided(k.in[0], 0, permuted, k.out[0]);
+}
+Grads g_transpose(GradCtx& c) {
+  int rank = c.rank(c.x[0]);
+  InferCtx ic{c.node, {c.x[0].type()}};
+  std::vector<int64_t> perm = perm_of(ic, rank), inverse(rank);
+  for (int d = 0; d < rank; ++d) inverse[perm[d]] = d;
+  return {c.op("transpose", {c.dy[0]}, {{"perm", inverse}})};
+}
+
+std::vector<TensorType> infer_broadcast_to(InferCtx& c) {
+  TensorType target = ranked(c.ints("shape"), c.in[0].dtype);
+  for (int64_t d : target.dims)
+    if (d < 0) c.fail("target shape " + dims_str(target.dims) + " must be concrete");
+  TensorType b = broadcast(c, {c.in[0], target}, target.dtype);
+  if (b.ranked && b.dims != target.dims) c.fail("cannot broadcast " + c.in[0].str() + " to " + dims_str(target.dims));
+  return {target};
+}
+std::vector<TensorType> infer_broadcast_like(InferCtx& c) { return {broadcast(c, c.in, c.in[0].dtype)}; }
+void broadcast_kernel(KernelCtx& k) {
+  cpu::Broadcast b = cpu::make_broadcast(k.out[0].shape(), {k.in[0].shape()});
+  Dims strides(k.out[0].rank(), 0), cs = cpu::contiguous_strides(k.in[0].shape());
+  size_t lead = k.out[0].rank() - k.in[0].rank();
+  for (int d = 0; d < k.in[0].rank(); ++d) strides[lead + d] = k.in[0].shape()[d] == 1 ? 0 : cs[d];
+  cpu::copy_strided(k.in[0], 0, strides, k.out[0]);
+}
+Grads g_broadcast_to(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0])}; }
+Grads g_broadcast_like(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0]), Tensor()}; }
+
+std::vector<TensorType> infer_shape_of(InferCtx& c) {
+  return {ranked({c.in[0].ranked ? int64_t(c.in[0].dims.size()) : -1}, DType::Int64)};
+}
+void shape_of_kernel(KernelCtx& k) {
+  std::copy(k.in[0].shape().begin(), k.in[0].shape().end(), k.out[0].data_as<int64_t>());
+}
+
+const bool registered = [] {
+  register_op(view_op("reshape", 1, infer_reshape, g_reshape_back));
+  register_op(view_op("reshape_like", 2, infer_like, g_reshape_like));
+  register_op(view_op("expand_dims", 1, infer_expand_dims, g_reshape_back));
+  register_op(view_op("squeeze", 1, infer_squeeze, g_reshape_back));
+  register_op(make_op("transpose", OpClass::Movement, 1, infer_transpose, transpose_kernel, g_transpose));
+  register_op(make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, broadcast_kernel, g_broadcast_to));
+  register_op(make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, broadcast_kernel, g_broadcast_like));
+  OpDef shape_of = make_op("shape_of", OpClass::Movement, 1, infer_shape_of, shape_of_kernel, nullptr);
+  shape_of.shape_only = true;
+  register_op(shape_of);
+  return true;
+}();
+
+}  // namespace
+}  // namespace ts

@@ -1,0 +1,43 @@
+// Elementwise ternary ops: select(cond, a, b) and clamp(x, lo, hi).
+#include "ops/elementwise_math.h"
+#include "ops/elementwise_ops.h"
+#include "passes/autodiff.h"
+
+namespace ts {
+namespace {
+
+using Grads = std::vector<Tensor>;
+
+struct Select { template <class C> static C f(bool c, C a, C b) { return c ? a : b; } };
+struct Clamp { template <class C> static C f(C x, C lo, C hi) {
+  return math::Minimum::f(math::Maximum::f(x, lo), hi); } };
+
+std::vector<TensorType> infer_select(InferCtx& c) {
+  return {broadcast(c, c.in, promote_types(c.in[1].dtype, c.in[2].dtype))};
+}
+std::vector<TensorType> infer_clamp(InferCtx& c) {
+  return {broadcast(c, c.in, promote_types(c.in[0].dtype, promote_types(c.in[1].dtype, c.in[2].dtype)))};
+}
+
+Grads g_select(GradCtx& c) {
+  const Tensor &cond = c.x[0], &dy = c.dy[0], zero = c.c(0, dy);
+  return {Tensor(), c.sum_to(c.op("select", {cond, dy, zero}), c.x[1]),
+          c.sum_to(c.op("select", {cond, zero, dy}), c.x[2])};
+}
+Grads g_clamp(GradCtx& c) {
+  const Tensor &x = c.x[0], &lo = c.x[1], &hi = c.x[2], &dy = c.dy[0], zero = c.c(0, dy);
+  Tensor below = c.op("less", {x, lo}), above = c.op("greater", {x, hi});
+  Tensor inside = c.op("logical_not", {c.op("logical_or", {below, above})});
+  return {c.sum_to(c.op("select", {inside, dy, zero}), x),
+          c.sum_to(c.op("select", {below, dy, zero}), lo),
+          c.sum_to(c.op("select", {c.op("logical_and", {above, c.op("logical_not", {below})}), dy, zero}), hi)};
+}
+
+const bool registered = [] {
+  register_op(elementwise_def("select", 3, infer_select, cpu::ternary<Select, true>, g_select));
+  register_op(elementwise_def("clamp", 3, infer_clamp, cpu::ternary<Clamp, false>, g_clamp));
+  return true;
+}();
+
+}  // namespace
+}  // namespace ts

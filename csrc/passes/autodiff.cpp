@@ -1,0 +1,127 @@
+// Reverse-mode automatic differentiation: walks the ops between xs and y
+// backwards, asking each op's gradient rule (declared with the op) for the
+// gradients of its inputs, and sums the contributions per tensor.
+#include "passes/autodiff.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "backends/cpu/movement.h"
+#include "ops/op_def.h"
+
+namespace ts {
+
+Tensor GradCtx::op(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs) {
+  return g.op(type, inputs, attrs)[0];
+}
+std::vector<Tensor> GradCtx::ops(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs) {
+  return g.op(type, inputs, attrs);
+}
+
+Tensor GradCtx::c(double v, const Tensor& like) {
+  NDArray a({}, like.dtype());
+  cpu::fill(a, v);
+  return g.constant(a);
+}
+
+Tensor GradCtx::sum_to(const Tensor& grad, const Tensor& like) {
+  if (grad.type().is_concrete() && grad.type().dims == like.type().dims) return grad;
+  return op("sum_to_like", {grad, like});
+}
+
+Tensor GradCtx::broadcast_like(const Tensor& t, const Tensor& like) {
+  if (t.type().is_concrete() && t.type().dims == like.type().dims) return t;
+  return op("broadcast_like", {t, like});
+}
+
+Tensor GradCtx::zeros_like(const Tensor& t) { return op("broadcast_like", {c(0, t), t}); }
+
+Tensor GradCtx::dy_or_zeros(size_t k) { return dy[k].defined() ? dy[k] : zeros_like(y[k]); }
+
+std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>& xs) {
+  if (y.graph_data() != d_) throw GraphError("gradients: y belongs to another graph");
+  if (!is_floating(y.dtype()))
+    throw DTypeError("gradients: y '" + y.name() + "' has dtype " + dtype_name(y.dtype()) + "; expected a floating dtype");
+  for (const Tensor& x : xs) {
+    if (x.graph_data() != d_) throw GraphError("gradients: x '" + (x.defined() ? x.name() : "") + "' belongs to another graph");
+    if (!is_floating(x.dtype()))
+      throw DTypeError("gradients: x '" + x.name() + "' has dtype " + dtype_name(x.dtype()) + "; expected a floating dtype");
+  }
+  std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  const int end = int(d_->nodes.size());  // rules add nodes; walk only the forward ones
+
+  // Nodes between some x and y: reachable from y backwards, reaching an x forwards.
+  std::set<int> targets;
+  for (const Tensor& x : xs) targets.insert(x.id());
+  std::vector<bool> on_path(end, false), from_y(end, false);
+  from_y[d_->tensors[y.id()].producer] = true;
+  for (int id = end - 1; id >= 0; --id) {
+    if (!from_y[id]) continue;
+    for (int t : d_->nodes[id].inputs) from_y[d_->tensors[t].producer] = true;
+  }
+  std::vector<bool> reaches_x(d_->tensors.size(), false);
+  for (int t : targets) reaches_x[t] = true;
+  for (int id = 0; id < end; ++id) {
+    const detail::Node& n = d_->nodes[id];
+    bool any = false;
+    for (int t : n.inputs) any = any || reaches_x[t];
+    if (!any) continue;
+    for (int t : n.outputs) reaches_x[t] = true;
+    on_path[id] = from_y[id];
+  }
+
+  std::map<int, Tensor> grad;  // tensor id -> accumulated gradient
+  std::set<std::string> blocked;
+  {
+    GradCtx root{*this, d_->nodes[d_->tensors[y.id()].producer], {}, {}, {}};
+    grad[y.id()] = root.op("broadcast_like", {root.c(1, y), y});
+  }
+  for (int id = end - 1; id >= 0; --id) {
+    if (!on_path[id]) continue;
+    const detail::Node& n = d_->nodes[id];
+    GradCtx ctx{*this, n, {}, {}, {}};
+    bool any = false;
+    for (int t : n.outputs) {
+      ctx.y.emplace_back(d_, t);
+      auto it = grad.find(t);
+      ctx.dy.push_back(it == grad.end() ? Tensor() : it->second);
+      any = any || it != grad.end();
+    }
+    if (!any) continue;
+    for (int t : n.inputs) ctx.x.emplace_back(d_, t);
+    if (!n.def->grad) {
+      blocked.insert(detail::describe(n));
+      continue;
+    }
+    std::vector<Tensor> dx = n.def->grad(ctx);
+    for (size_t i = 0; i < dx.size() && i < n.inputs.size(); ++i) {
+      const Tensor& in = ctx.x[i];
+      if (!dx[i].defined() || !is_floating(in.dtype()) || !reaches_x[in.id()]) continue;
+      Tensor g = dx[i].dtype() == in.dtype() ? dx[i] : ctx.op("cast", {dx[i]}, {{"dtype", in.dtype()}});
+      auto it = grad.find(in.id());
+      grad[in.id()] = it == grad.end() ? g : ctx.add(it->second, g);
+    }
+  }
+
+  std::vector<Tensor> out;
+  for (const Tensor& x : xs) {
+    auto it = grad.find(x.id());
+    if (it != grad.end()) {
+      out.push_back(it->second);
+      continue;
+    }
+    if (!blocked.empty() && reaches_x[x.id()] && from_y[d_->tensors[x.id()].producer]) {
+      std::string names;
+      for (const std::string& b : blocked) names += (names.empty() ? "" : ", ") + b;
+      throw GraphError("gradients: y '" + y.name() + "' depends on x '" + x.name() +
+                       "' only through operations without a gradient: " + names);
+    }
+    // y does not depend on x: the gradient is zero.
+    GradCtx ctx{*this, d_->nodes[d_->tensors[x.id()].producer], {}, {}, {}};
+    out.push_back(ctx.zeros_like(x));
+  }
+  return out;
+}
+
+}  // namespace ts

@@ -1,0 +1,40 @@
+// What the compile pipeline works on: the part of a graph that a set of
+// targets needs, specialized to concrete feed types. Each pass is a function
+// Program -> Program (in place), in its own file.
+#pragma once
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/graph_data.h"
+
+namespace ts {
+
+struct Program {
+  std::shared_ptr<detail::GraphData> g;
+  std::vector<int> nodes;                      // node ids to execute, in execution order
+  std::unordered_map<int, TensorType> types;   // tensor id -> concrete type
+  std::unordered_map<int, NDArray> known;      // tensor id -> value known at compile time
+  std::vector<int> feeds;                      // placeholder tensor ids, in feed order
+  std::vector<TensorType> feed_types;          // concrete
+  std::vector<int> targets;                    // tensor ids
+  std::vector<int> target_ops;                 // node ids
+
+  const detail::Node& node(int id) const { return g->nodes[id]; }
+};
+
+// Keeps the nodes the targets and target ops need (through inputs and
+// control dependencies) and, once values are known, drops what they made
+// unnecessary. Raises FeedError for a needed placeholder that is not fed.
+void prune(Program& p);
+// Re-runs every shape/dtype rule on the concrete feed types.
+void specialize(Program& p);
+// Evaluates pure ops whose inputs are known (and shape-only ops whose input
+// shapes are), then prunes what that made dead.
+void fold(Program& p);
+// Orders nodes so that assignments run as late as their dependents allow:
+// a read sees the value at the start of the run unless a control dependency
+// puts it after an assignment.
+void schedule(Program& p);
+
+}  // namespace ts

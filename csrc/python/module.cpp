@@ -1,0 +1,197 @@
+// pybind11 bindings: conversions only; the Python package adds the API sugar.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "ops/op_def.h"
+#include "runtime/thread_pool.h"
+#include "tensorstitch/tensorstitch.h"
+
+namespace py = pybind11;
+using namespace ts;
+
+namespace {
+
+const char* buffer_format(DType t) {
+  switch (t) {
+    case DType::Bool: return "?";
+    case DType::Int8: return "b";
+    case DType::UInt8: return "B";
+    case DType::Int32: return "i";
+    case DType::Int64: return "q";
+    case DType::Float16: return "e";
+    case DType::BFloat16: return "H";  // no buffer format exists; exposed as raw uint16
+    case DType::Float32: return "f";
+    case DType::Float64: return "d";
+  }
+  return "B";
+}
+
+// Wraps a C-contiguous NumPy array without copying; the array stays alive
+// while any NDArray refers to its memory.
+NDArray wrap_numpy(py::array arr, DType dt) {
+  if (!(arr.flags() & py::array::c_style)) throw FeedError("internal: array must be C-contiguous");
+  Dims shape(arr.shape(), arr.shape() + arr.ndim());
+  auto* keep = new py::object(arr);
+  std::shared_ptr<void> owner(keep, [](void* p) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<py::object*>(p);
+  });
+  return NDArray::wrap(const_cast<void*>(arr.data()), shape, dt, owner);
+}
+
+TensorType make_type(const py::object& shape, DType dt) {
+  TensorType t;
+  t.dtype = dt;
+  if (shape.is_none()) t.ranked = false;
+  else t.dims = shape.cast<Dims>();
+  return t;
+}
+
+py::object shape_tuple(const TensorType& t) {
+  if (!t.ranked) return py::none();
+  return py::tuple(py::cast(t.dims));
+}
+
+void register_errors(py::module_& m) {
+  static py::exception<Error> base(m, "Error", PyExc_Exception);
+  auto sub = [&](const char* name, PyObject* std_base) {
+    return py::reinterpret_steal<py::object>(
+        PyErr_NewException((std::string("tensorstitch.") + name).c_str(),
+                           py::make_tuple(base, py::handle(std_base)).ptr(), nullptr));
+  };
+  static py::object shape = sub("ShapeError", PyExc_ValueError), dtype = sub("DTypeError", PyExc_ValueError),
+                    graph = sub("GraphError", PyExc_ValueError), feed = sub("FeedError", PyExc_ValueError),
+                    device = sub("DeviceError", PyExc_RuntimeError), compile = sub("CompileError", PyExc_RuntimeError);
+  m.attr("ShapeError") = shape;
+  m.attr("DTypeError") = dtype;
+  m.attr("GraphError") = graph;
+  m.attr("FeedError") = feed;
+  m.attr("DeviceError") = device;
+  m.attr("CompileError") = compile;
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const ShapeError& e) { PyErr_SetString(shape.ptr(), e.what());
+    } catch (const DTypeError& e) { PyErr_SetString(dtype.ptr(), e.what());
+    } catch (const GraphError& e) { PyErr_SetString(graph.ptr(), e.what());
+    } catch (const FeedError& e) { PyErr_SetString(feed.ptr(), e.what());
+    } catch (const DeviceError& e) { PyErr_SetString(device.ptr(), e.what());
+    } catch (const CompileError& e) { PyErr_SetString(compile.ptr(), e.what());
+    } catch (const Error& e) { PyErr_SetString(base.ptr(), e.what());
+    }
+  });
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tensorstitch C++ core";
+  register_errors(m);
+
+  py::enum_<DType>(m, "DType")
+      .value("bool", DType::Bool).value("int8", DType::Int8).value("uint8", DType::UInt8)
+      .value("int32", DType::Int32).value("int64", DType::Int64).value("float16", DType::Float16)
+      .value("bfloat16", DType::BFloat16).value("float32", DType::Float32).value("float64", DType::Float64);
+  m.def("dtype_from_name", &dtype_from_name);
+  m.def("promote_types", &promote_types);
+  m.def("dtype_size", &dtype_size);
+
+  py::class_<Device>(m, "Device")
+      .def(py::init(&Device::parse), py::arg("spec"))
+      .def_property_readonly("kind", [](const Device& d) { return d.kind == Device::Kind::CPU ? "cpu" : "cuda"; })
+      .def_readonly("index", &Device::index)
+      .def("__str__", &Device::str)
+      .def("__repr__", [](const Device& d) { return "ts.Device('" + d.str() + "')"; })
+      .def("__eq__", [](const Device& a, const Device& b) { return a == b; })
+      .def("__hash__", [](const Device& d) { return std::hash<std::string>()(d.str()); });
+  m.def("devices", &devices);
+  m.def("default_device", &default_device);
+  m.def("num_threads", &num_threads);
+  m.def("op_names", &op_names);
+
+  py::class_<NDArray>(m, "NDArray", py::buffer_protocol())
+      .def_buffer([](NDArray& a) {
+        std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides(a.rank());
+        py::ssize_t s = py::ssize_t(dtype_size(a.dtype()));
+        for (int d = a.rank() - 1; d >= 0; --d) {
+          strides[d] = s;
+          s *= std::max<py::ssize_t>(shape[d], 1);
+        }
+        return py::buffer_info(a.data(), py::ssize_t(dtype_size(a.dtype())), buffer_format(a.dtype()), a.rank(),
+                               shape, strides, true);
+      })
+      .def_static("_wrap_numpy", &wrap_numpy)
+      .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); })
+      .def_property_readonly("dtype", &NDArray::dtype)
+      .def_property_readonly("device", &NDArray::device)
+      .def_property_readonly("size", &NDArray::size)
+      .def_property_readonly("nbytes", &NDArray::nbytes)
+      .def_property_readonly("ndim", &NDArray::rank)
+      .def("_astype", &NDArray::astype)
+      .def("_data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.data()); });
+
+  py::class_<Operation>(m, "Operation")
+      .def_property_readonly("id", &Operation::id)
+      .def_property_readonly("name", &Operation::name)
+      .def_property_readonly("type", &Operation::type)
+      .def_property_readonly("inputs", &Operation::inputs)
+      .def_property_readonly("outputs", &Operation::outputs)
+      .def_property_readonly("control_dependencies", &Operation::control_dependencies)
+      .def("__eq__", [](const Operation& a, const Operation& b) { return a == b; })
+      .def("__hash__", [](const Operation& o) { return std::hash<const void*>()(o.graph_data().get()) ^ size_t(o.id()); });
+
+  py::class_<Tensor>(m, "Tensor")
+      .def_property_readonly("id", &Tensor::id)
+      .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.type()); })
+      .def_property_readonly("dtype", &Tensor::dtype)
+      .def_property_readonly("name", &Tensor::name)
+      .def_property_readonly("op", &Tensor::op)
+      .def_property_readonly("output_index", &Tensor::output_index)
+      .def("__eq__", [](const Tensor& a, const Tensor& b) { return a == b; })
+      .def("__hash__", [](const Tensor& t) { return std::hash<const void*>()(t.graph_data().get()) ^ size_t(t.id()); });
+
+  py::class_<Executable>(m, "Executable")
+      .def("run", [](const Executable& e, const std::vector<NDArray>& feeds) {
+             py::gil_scoped_release nogil;
+             return e.run(feeds);
+           })
+      .def("explain", [](const Executable& e) { return e.explain(); })
+      .def("explain_for", [](const Executable& e, const std::vector<std::pair<py::object, DType>>& types) {
+        std::vector<TensorType> tt;
+        for (auto& [shape, dt] : types) tt.push_back(make_type(shape, dt));
+        return e.explain(tt);
+      })
+      .def_property_readonly("feed_tensors", &Executable::feed_tensors)
+      .def_property_readonly("targets", &Executable::targets)
+      .def_property_readonly("device", &Executable::device);
+
+  py::class_<Graph>(m, "Graph")
+      .def(py::init<>())
+      .def("placeholder", [](Graph& g, const py::object& shape, DType dt, const std::string& name) {
+        return g.placeholder(make_type(shape, dt), name);
+      })
+      .def("constant", &Graph::constant)
+      .def("variable", &Graph::variable)
+      .def("op", &Graph::op, py::arg("type"), py::arg("inputs"), py::arg("attrs") = Attrs{}, py::arg("name") = "")
+      .def("assign", &Graph::assign)
+      .def("push_control_dependencies", &Graph::push_control_dependencies)
+      .def("pop_control_dependencies", &Graph::pop_control_dependencies)
+      .def("operations", &Graph::operations)
+      .def("variables", &Graph::variables)
+      .def("variable_value", &Graph::variable_value)
+      .def("set_variable_value", &Graph::set_variable_value)
+      .def("gradients", &Graph::gradients)
+      .def("compile", [](Graph& g, const std::vector<std::tuple<Tensor, py::object, DType>>& feeds,
+                         const std::vector<Tensor>& targets, const std::vector<Operation>& ops, const Device& dev) {
+        std::vector<std::pair<Tensor, TensorType>> f;
+        for (auto& [t, shape, dt] : feeds) f.emplace_back(t, make_type(shape, dt));
+        return g.compile(f, targets, ops, dev);
+      })
+      .def("run", [](Graph& g, const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                     const std::vector<Operation>& ops, const Device& dev) {
+        py::gil_scoped_release nogil;
+        return g.run(feeds, targets, ops, dev);
+      })
+      .def_property_readonly("_id", [](const Graph& g) { return reinterpret_cast<uintptr_t>(g.data().get()); });
+}

@@ -1,0 +1,207 @@
+// Compiling and running executables, and the Graph entry points that use them.
+#include <map>
+#include <sstream>
+
+#include "ops/infer_util.h"
+#include "ops/op_def.h"
+#include "runtime/executable_data.h"
+#include "runtime/kernel_call.h"
+
+namespace ts {
+
+using detail::ExecutableData;
+
+namespace {
+
+std::string signature(const std::vector<TensorType>& types) {
+  std::string s;
+  for (const TensorType& t : types) s += t.str() + ";";
+  return s;
+}
+
+std::string feed_where(const Tensor& t) { return "feed for placeholder '" + t.op().name() + "'"; }
+
+// A feed type fits a declared type when dtype and rank match and every
+// declared dimension is -1 or equal.
+void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want) {
+  bool ok = got.dtype == want.dtype;
+  if (ok && want.ranked) {
+    ok = got.ranked && got.dims.size() == want.dims.size();
+    for (size_t d = 0; ok && d < want.dims.size(); ++d) ok = want.dims[d] == -1 || want.dims[d] == got.dims[d];
+  }
+  if (!ok) {
+    throw FeedError(feed_where(ph) + ": got " + got.str() + "; expected " + want.str() +
+                    (got.dtype != want.dtype ? " (dtype differs)" : " (shape differs)"));
+  }
+}
+
+std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::vector<NDArray>& feeds) {
+  std::vector<NDArray> slots(plan.num_slots);
+  for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = feeds[i];
+  for (const auto& kv : plan.known) slots[kv.first] = kv.second;
+  // The run's own view of its variables: committed only if every step succeeds.
+  std::map<int, NDArray> state;
+  {
+    std::lock_guard<std::recursive_mutex> lock(g.mu);
+    for (int v : plan.variables) state[v] = g.variable_values.at(v);
+  }
+  std::map<int, bool> written;
+  std::vector<NDArray> ins;
+  for (const Step& st : plan.steps) {
+    const detail::Node& n = *st.node;
+    const std::string& type = n.type;
+    if (type == "variable") {
+      slots[st.out[0]] = state.at(n.id);
+    } else if (type == "read_variable") {
+      slots[st.out[0]] = state.at(g.tensors[n.inputs[0]].producer);
+    } else if (type == "assign") {
+      int var = g.tensors[n.inputs[0]].producer;
+      state[var] = slots[st.in[1]];
+      written[var] = true;
+    } else {
+      ins.clear();
+      for (int s : st.in) ins.push_back(slots[s]);
+      std::vector<NDArray> outs = call_kernel(n, ins, st.out_types);
+      for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
+    }
+    for (int s : st.release) slots[s] = NDArray();
+  }
+  std::vector<NDArray> results;
+  for (int s : plan.target_slots) results.push_back(slots[s]);
+  if (!written.empty()) {
+    // Copies, so a variable never shares memory with a caller's array.
+    std::map<int, NDArray> copies;
+    for (auto& kv : written) copies[kv.first] = state[kv.first].clone();
+    std::lock_guard<std::recursive_mutex> lock(g.mu);
+    for (auto& kv : copies) g.variable_values[kv.first] = kv.second;
+  }
+  return results;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorType>& concrete) {
+  std::string key = signature(concrete);
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = plans.find(key);
+  if (it != plans.end()) return it->second;
+  Program p;
+  p.g = g;
+  for (const Tensor& t : feeds) p.feeds.push_back(t.id());
+  p.feed_types = concrete;
+  for (const Tensor& t : targets) p.targets.push_back(t.id());
+  p.target_ops = target_ops;
+  std::shared_ptr<const Plan> plan;
+  {
+    std::lock_guard<std::recursive_mutex> glock(g->mu);
+    plan = std::make_shared<const Plan>(build_plan(std::move(p)));
+  }
+  plans[key] = plan;
+  return plan;
+}
+
+std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>& g,
+                                                const std::vector<std::pair<Tensor, TensorType>>& feeds,
+                                                const std::vector<Tensor>& targets,
+                                                const std::vector<Operation>& target_ops, Device device) {
+  check_device_available(device);
+  auto d = std::make_shared<ExecutableData>();
+  d->g = g;
+  d->device = device;
+  std::lock_guard<std::recursive_mutex> lock(g->mu);
+  for (const auto& [t, type] : feeds) {
+    if (t.graph_data() != g) throw GraphError("compile: a fed tensor belongs to another graph");
+    const Node& n = g->producer(t.id());
+    if (n.type != "placeholder")
+      throw FeedError("compile: only placeholders can be fed; got the output of " + describe(n));
+    for (const Tensor& seen : d->feeds)
+      if (seen == t) throw FeedError(feed_where(t) + ": fed twice");
+    check_fits(t, type, t.type());
+    d->feeds.push_back(t);
+    d->feed_types.push_back(type);
+  }
+  for (const Tensor& t : targets) {
+    if (t.graph_data() != g) throw GraphError("compile: a target tensor belongs to another graph");
+    d->targets.push_back(t);
+  }
+  for (const Operation& op : target_ops) {
+    if (op.graph_data() != g) throw GraphError("compile: a target operation belongs to another graph");
+    d->target_ops.push_back(op.id());
+  }
+  return d;
+}
+
+}  // namespace detail
+
+std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
+  if (feeds.size() != d_->feeds.size())
+    throw FeedError("run: got " + std::to_string(feeds.size()) + " feeds; expected " +
+                    std::to_string(d_->feeds.size()));
+  std::vector<TensorType> types;
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    if (!feeds[i].defined()) throw FeedError(feed_where(d_->feeds[i]) + ": no array given");
+    if (feeds[i].device() != d_->device)
+      throw DeviceError(feed_where(d_->feeds[i]) + ": array is on " + feeds[i].device().str() + "; expected " + d_->device.str());
+    types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
+    check_fits(d_->feeds[i], types.back(), d_->feed_types[i]);
+  }
+  return execute(*d_->plan_for(types), *d_->g, feeds);
+}
+
+const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }
+const std::vector<Tensor>& Executable::targets() const { return d_->targets; }
+Device Executable::device() const { return d_->device; }
+
+std::string Executable::explain(const std::vector<TensorType>& feed_types) const {
+  for (size_t i = 0; i < feed_types.size() && i < d_->feeds.size(); ++i)
+    check_fits(d_->feeds[i], feed_types[i], d_->feed_types[i]);
+  if (feed_types.size() != d_->feeds.size()) throw FeedError("explain: wrong number of feed types");
+  return d_->plan_for(feed_types)->explain;
+}
+
+std::string Executable::explain() const {
+  std::lock_guard<std::mutex> lock(d_->mu);
+  std::string s;
+  for (const auto& kv : d_->plans) s += (d_->plans.size() > 1 ? "signature " + kv.first + "\n" : "") + kv.second->explain;
+  return s.empty() ? "executable: not compiled yet (feeds with -1 dimensions compile on first run)\n" : s;
+}
+
+Executable Graph::compile(const std::vector<std::pair<Tensor, TensorType>>& feeds, const std::vector<Tensor>& targets,
+                          const std::vector<Operation>& target_ops, Device device) {
+  auto d = detail::make_executable(d_, feeds, targets, target_ops, device);
+  bool concrete = true;
+  for (const TensorType& t : d->feed_types) concrete = concrete && t.is_concrete();
+  if (concrete) d->plan_for(d->feed_types);  // compile errors surface here, not at the first run
+  return Executable(d);
+}
+
+std::vector<NDArray> Graph::run(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                                const std::vector<Operation>& target_ops, Device device) {
+  // One executable per (feeds, targets, target ops, device); it caches a plan per signature.
+  std::ostringstream key;
+  for (const auto& f : feeds) {
+    if (f.first.graph_data() != d_) throw GraphError("run: a fed tensor belongs to another graph");
+    key << "f" << f.first.id() << ",";
+  }
+  for (const Tensor& t : targets) key << "t" << t.id() << ",";
+  for (const Operation& o : target_ops) key << "o" << o.id() << ",";
+  key << device.str();
+  std::shared_ptr<ExecutableData> exe;
+  {
+    std::lock_guard<std::recursive_mutex> lock(d_->mu);
+    auto& cached = d_->run_cache[key.str()];
+    if (!cached) {
+      std::vector<std::pair<Tensor, TensorType>> declared;
+      for (const auto& f : feeds) declared.emplace_back(f.first, f.first.type());
+      cached = detail::make_executable(d_, declared, targets, target_ops, device);
+    }
+    exe = cached;
+  }
+  std::vector<NDArray> arrays;
+  for (const auto& f : feeds) arrays.push_back(f.second);
+  return Executable(exe).run(arrays);
+}
+
+}  // namespace ts

@@ -1,0 +1,13 @@
+// Running one node's CPU kernel on concrete arrays (used by the executor and
+// by constant folding).
+#pragma once
+#include <vector>
+
+#include "ir/graph_data.h"
+
+namespace ts {
+
+std::vector<NDArray> call_kernel(const detail::Node& node, const std::vector<NDArray>& ins,
+                                 const std::vector<TensorType>& out_types);
+
+}  // namespace ts

@@ -1,0 +1,76 @@
+#include "tensorstitch/ndarray.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "ir/scalar_types.h"
+#include "runtime/thread_pool.h"
+
+namespace ts {
+
+int64_t num_elements(const Dims& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+NDArray::NDArray(const Dims& shape, DType dtype, Device device)
+    : shape_(shape), dtype_(dtype), device_(device) {
+  if (device.kind != Device::Kind::CPU) throw DeviceError("cannot allocate on " + device.str());
+  for (int64_t d : shape)
+    if (d < 0) throw ShapeError("cannot allocate an array with a negative dimension");
+  size_t bytes = (nbytes() + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, bytes ? bytes : 64);
+  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
+  owner_ = std::shared_ptr<void>(p, std::free);
+  data_ = p;
+}
+
+NDArray NDArray::wrap(void* data, const Dims& shape, DType dtype, std::shared_ptr<void> owner, Device device) {
+  NDArray a;
+  a.owner_ = std::move(owner);
+  a.data_ = data;
+  a.shape_ = shape;
+  a.dtype_ = dtype;
+  a.device_ = device;
+  return a;
+}
+
+NDArray NDArray::zeros(const Dims& shape, DType dtype) {
+  NDArray a(shape, dtype);
+  std::memset(a.data(), 0, a.nbytes());
+  return a;
+}
+
+NDArray NDArray::reshaped(const Dims& shape) const {
+  if (num_elements(shape) != size()) throw ShapeError("reshaped: element count differs");
+  NDArray a = *this;
+  a.shape_ = shape;
+  return a;
+}
+
+NDArray NDArray::clone() const {
+  NDArray a(shape_, dtype_, device_);
+  if (nbytes()) std::memcpy(a.data(), data_, nbytes());
+  return a;
+}
+
+NDArray NDArray::astype(DType dtype) const {
+  if (dtype == dtype_) return clone();
+  NDArray out(shape_, dtype, device_);
+  dispatch_all(dtype_, [&](auto from) {
+    dispatch_all(dtype, [&](auto to) {
+      using From = decltype(from);
+      using To = decltype(to);
+      const From* src = data_as<From>();
+      To* dst = out.data_as<To>();
+      parallel_for(size(), 1 << 16, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) dst[i] = convert<To>(src[i]);
+      });
+    });
+  });
+  return out;
+}
+
+}  // namespace ts

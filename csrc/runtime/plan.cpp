@@ -1,0 +1,120 @@
+#include "runtime/plan.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "ops/infer_util.h"
+#include "ops/op_def.h"
+
+namespace ts {
+namespace {
+
+int64_t bytes_of(const TensorType& t) { return num_elements(t.dims) * int64_t(dtype_size(t.dtype)); }
+
+std::string human(int64_t bytes) {
+  std::ostringstream s;
+  if (bytes < 10 * 1024) s << bytes << " B";
+  else if (bytes < 10 * 1024 * 1024) s << bytes / 1024 << " KiB";
+  else s << bytes / (1024 * 1024) << " MiB";
+  return s.str();
+}
+
+std::string explain(const Plan& plan, const Program& p) {
+  std::ostringstream s;
+  int kernels = 0;
+  for (const Step& st : plan.steps)
+    if (st.node->def->cpu) ++kernels;
+  s << "executable: " << kernels << " kernel" << (kernels == 1 ? "" : "s") << ", " << plan.steps.size()
+    << " step" << (plan.steps.size() == 1 ? "" : "s") << ", " << plan.known.size() << " folded constant"
+    << (plan.known.size() == 1 ? "" : "s") << ", peak memory " << human(plan.peak_bytes) << "\n";
+  int k = 0;
+  for (const Step& st : plan.steps) {
+    const detail::Node& n = *st.node;
+    int64_t read = 0, written = 0;
+    for (int t : n.inputs) read += bytes_of(p.types.at(t));
+    for (const TensorType& t : st.out_types) written += bytes_of(t);
+    const char* kind = n.def->cpu ? "kernel" : n.def->view ? "view" : "state";
+    s << "  " << kind << " " << (n.def->cpu ? std::to_string(k++) : std::string("-")) << ": " << n.type << " '"
+      << n.name << "' (";
+    for (size_t i = 0; i < n.inputs.size(); ++i) s << (i ? ", " : "") << p.types.at(n.inputs[i]).str();
+    s << ") -> (";
+    for (size_t i = 0; i < st.out_types.size(); ++i) s << (i ? ", " : "") << st.out_types[i].str();
+    s << ")";
+    if (n.def->cpu) s << "  read " << human(read) << ", wrote " << human(written);
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace
+
+Plan build_plan(Program p) {
+  prune(p);
+  specialize(p);
+  fold(p);
+  schedule(p);
+
+  Plan plan;
+  std::map<int, int> slot;  // tensor id -> slot
+  auto slot_of = [&](int t) {
+    auto it = slot.find(t);
+    if (it != slot.end()) return it->second;
+    return slot[t] = plan.num_slots++;
+  };
+  for (int t : p.feeds) plan.feed_slots.push_back(slot_of(t));
+  std::set<int> vars;
+  for (int id : p.nodes) {
+    const detail::Node& n = p.node(id);
+    Step st;
+    st.node = &n;
+    for (int t : n.inputs) {
+      st.in.push_back(slot_of(t));
+      auto it = p.known.find(t);
+      if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
+    }
+    for (int t : n.outputs) {
+      st.out.push_back(slot_of(t));
+      st.out_types.push_back(p.types.at(t));
+    }
+    if (n.type == "variable") vars.insert(n.id);
+    if (n.type == "read_variable" || n.type == "assign") vars.insert(p.g->tensors[n.inputs[0]].producer);
+    plan.steps.push_back(st);
+  }
+  for (int t : p.targets) {
+    plan.target_slots.push_back(slot_of(t));
+    auto it = p.known.find(t);
+    if (it != p.known.end()) plan.known.emplace_back(plan.target_slots.back(), it->second);
+  }
+  plan.variables.assign(vars.begin(), vars.end());
+
+  // Release each slot after its last reader, unless a target or feed; track
+  // the peak of live intermediate bytes.
+  std::set<int> pinned(plan.target_slots.begin(), plan.target_slots.end());
+  pinned.insert(plan.feed_slots.begin(), plan.feed_slots.end());
+  for (auto& kv : plan.known) pinned.insert(kv.first);
+  std::map<int, size_t> last_use;
+  for (size_t i = 0; i < plan.steps.size(); ++i)
+    for (int s : plan.steps[i].in) last_use[s] = i;
+  std::map<int, int64_t> size_of;
+  int64_t live = 0;
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    Step& st = plan.steps[i];
+    for (size_t k = 0; k < st.out.size(); ++k) {
+      if (!st.node->def->cpu) continue;  // views and state own no new memory
+      size_of[st.out[k]] = bytes_of(st.out_types[k]);
+      live += size_of[st.out[k]];
+      if (!last_use.count(st.out[k]) && !pinned.count(st.out[k])) st.release.push_back(st.out[k]);
+    }
+    plan.peak_bytes = std::max(plan.peak_bytes, live);
+    for (int s : st.in)
+      if (last_use[s] == i && !pinned.count(s) && std::find(st.release.begin(), st.release.end(), s) == st.release.end())
+        st.release.push_back(s);
+    for (int s : st.release) live -= size_of.count(s) ? size_of[s] : 0;
+  }
+  plan.explain = explain(plan, p);
+  return plan;
+}
+
+}  // namespace ts

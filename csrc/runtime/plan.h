@@ -1,0 +1,33 @@
+// An executable plan for one concrete input signature: the ordered kernels,
+// which slot each reads and writes, when each slot can be released.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "passes/program.h"
+
+namespace ts {
+
+struct Step {
+  const detail::Node* node = nullptr;
+  std::vector<int> in, out;            // slots
+  std::vector<TensorType> out_types;
+  std::vector<int> release;            // slots last used by this step
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  int num_slots = 0;
+  std::vector<int> feed_slots;
+  std::vector<std::pair<int, NDArray>> known;  // slot, value known at compile time
+  std::vector<int> target_slots;
+  std::vector<int> variables;                  // variable node ids read or assigned
+  int64_t peak_bytes = 0;
+  std::string explain;
+};
+
+// Runs the compile pipeline (prune, specialize, fold, schedule) and lays out slots.
+Plan build_plan(Program p);
+
+}  // namespace ts

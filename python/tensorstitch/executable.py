@@ -1,0 +1,143 @@
+"""Compiled executables, futures for asynchronous runs, and feed conversion."""
+import concurrent.futures
+import os
+
+import numpy as np
+
+from . import _core
+from ._dtypes import as_dtype, bfloat16
+from .ndarray import NDArray, asarray
+
+
+class TensorType:
+    """A feed's type for ``Graph.compile``: a shape (-1 for run-time sizes,
+    None for unranked) and a dtype."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = None if shape is None else tuple(int(d) for d in shape)
+        self.dtype = as_dtype(dtype)
+
+    @classmethod
+    def of(cls, t):
+        if isinstance(t, TensorType):
+            return t
+        if isinstance(t, tuple) and len(t) == 2 and not isinstance(t[0], (int, np.integer)):
+            return cls(*t)
+        a = asarray(t)
+        return cls(a.shape, a.dtype)
+
+    def __repr__(self):
+        return f"ts.TensorType({self.shape}, {self.dtype!r})"
+
+    def __eq__(self, other):
+        return isinstance(other, TensorType) and (self.shape, self.dtype) == (other.shape, other.dtype)
+
+    def __hash__(self):
+        return hash((self.shape, self.dtype))
+
+
+def resolve_device(device):
+    if device is None:
+        return _core.default_device()
+    return device if isinstance(device, _core.Device) else _core.Device(str(device))
+
+
+def feed_array(ph, value):
+    """A feed value as an NDArray for placeholder ``ph``: arrays keep their
+    dtype (a mismatch is a FeedError), Python values take the placeholder's."""
+    if isinstance(value, NDArray):
+        return value
+    if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__dlpack__"):
+        arr = asarray(value)
+        if ph.dtype == bfloat16 and arr.dtype != bfloat16 and np.asarray(value).dtype.kind == "f":
+            return arr._astype(bfloat16)
+        return arr
+    return asarray(value, dtype=ph.dtype)
+
+
+_pool = None
+
+
+def _executor():
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
+                                                      thread_name_prefix="tensorstitch")
+    return _pool
+
+
+class Future:
+    """The result of ``run_async``: ``result(timeout=None)``, ``done()``,
+    ``add_done_callback(fn)`` (fn receives this Future)."""
+
+    __slots__ = ("_f",)
+
+    def __init__(self, f):
+        self._f = f
+
+    @classmethod
+    def submit(cls, fn, *args):
+        return cls(_executor().submit(fn, *args))
+
+    def result(self, timeout=None):
+        return self._f.result(timeout)
+
+    def done(self):
+        return self._f.done()
+
+    def exception(self, timeout=None):
+        return self._f.exception(timeout)
+
+    def add_done_callback(self, fn):
+        self._f.add_done_callback(lambda _: fn(self))
+
+
+class Executable:
+    """A compiled graph. ``run(feeds)`` with feeds a dict keyed by placeholder
+    (or a list in compile order); ``run_async``; ``explain()``."""
+
+    def __init__(self, exe, feeds, graph):
+        self._exe = exe
+        self._feeds = feeds
+        self.graph = graph
+
+    @property
+    def feeds(self):
+        return list(self._feeds)
+
+    def _arrays(self, feeds):
+        feeds = feeds or {}
+        if isinstance(feeds, dict):
+            for k in feeds:
+                if k not in self._feeds:
+                    name = getattr(k, "name", repr(k))
+                    raise _core.FeedError(f"run: '{name}' is not a feed of this executable; feeds are "
+                                          f"{[f.name for f in self._feeds]}")
+            missing = [f.name for f in self._feeds if f not in feeds]
+            if missing:
+                raise _core.FeedError(f"run: missing feeds for placeholders {missing}")
+            values = [feeds[f] for f in self._feeds]
+        else:
+            values = list(feeds)
+            if len(values) != len(self._feeds):
+                raise _core.FeedError(f"run: got {len(values)} feeds; expected {len(self._feeds)}")
+        return [feed_array(ph, v) for ph, v in zip(self._feeds, values)]
+
+    def run(self, feeds=None):
+        """Run once; returns the targets as NDArrays."""
+        return self._exe.run(self._arrays(feeds))
+
+    def run_async(self, feeds=None):
+        arrays = self._arrays(feeds)
+        return Future.submit(self._exe.run, arrays)
+
+    def explain(self, feeds=None):
+        """The plan: kernels with the ops inside each, bytes moved, buffers and
+        peak memory. With ``feeds`` ({placeholder: TensorType or array}), the
+        plan for that signature; else every signature compiled so far."""
+        if feeds is None:
+            return self._exe.explain()
+        types = [TensorType.of(feeds[f]) for f in self._feeds]
+        return self._exe.explain_for([(None if t.shape is None else list(t.shape), t.dtype) for t in types])

@@ -1,0 +1,420 @@
+"""``ts.Graph``: build a graph of tensor operations once, run it many times.
+
+Every method adds operations (nothing runs while building) and takes
+``name=None``. Shape and dtype errors are raised where an op is built.
+"""
+import contextlib
+import numbers
+
+import numpy as np
+
+from . import _core
+from ._dtypes import as_dtype, bfloat16, bool_, float32, int32, is_floating, is_integer
+from .executable import Executable, Future, TensorType, feed_array, resolve_device
+from .ndarray import NDArray, asarray
+from .tensor import Operation, Tensor, unwrap_op
+
+_INT64_MAX = 2**63 - 1
+_INT64_MIN = -(2**63)
+
+
+def _weak_dtype(value, like):
+    """The dtype a Python scalar or list takes next to a tensor of dtype ``like``
+    (JAX-style weak typing: ``x * 2.0`` keeps x's float dtype)."""
+    kind = np.asarray(value).dtype.kind
+    if kind == "b":
+        return bool_
+    if kind in "iu":
+        return like if like is not None and (is_integer(like) or is_floating(like)) else int32
+    if kind == "f":
+        return like if like is not None and is_floating(like) else float32
+    raise _core.DTypeError(f"cannot make a constant from {type(value).__name__} {value!r}")
+
+
+def _axes(axes):
+    if axes is None:
+        return None
+    if isinstance(axes, numbers.Integral):
+        return [int(axes)]
+    return [int(a) for a in axes]
+
+
+def _attrs(**kw):
+    """Attributes for the core: drops None, turns bools into ints."""
+    out = {}
+    for k, v in kw.items():
+        if v is None:
+            continue
+        if isinstance(v, (bool, np.bool_)):
+            v = int(v)
+        elif isinstance(v, np.integer):
+            v = int(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[k] = v
+    return out
+
+
+class Graph:
+    """A graph of symbolic tensors and operations (see API.md)."""
+
+    def __init__(self):
+        self._g = _core.Graph()
+
+    def __repr__(self):
+        return f"ts.Graph({len(self._g.operations())} operations)"
+
+    # ---- plumbing ----
+    def _tensor(self, x, like=None, dtype=None):
+        """``x`` as a Tensor of this graph; Python and NumPy values become constants."""
+        if isinstance(x, Tensor):
+            if x.graph is not self:
+                raise _core.GraphError(f"tensor '{x.name}' belongs to another graph")
+            return x
+        if isinstance(x, (NDArray, np.ndarray, np.generic)):
+            return self.constant(x, dtype)
+        return self.constant(x, dtype if dtype is not None else _weak_dtype(x, like))
+
+    def _op(self, type, inputs, name=None, **attrs):
+        ins = [self._tensor(x)._t for x in inputs]
+        return [Tensor(t, self) for t in self._g.op(type, ins, _attrs(**attrs), name or "")]
+
+    def _op1(self, type, inputs, name=None, **attrs):
+        return self._op(type, inputs, name, **attrs)[0]
+
+    def _pair(self, a, b):
+        """Two operands, Python values typed after the other operand."""
+        la = a.dtype if isinstance(a, Tensor) else None
+        lb = b.dtype if isinstance(b, Tensor) else None
+        return self._tensor(a, like=lb), self._tensor(b, like=la)
+
+    # ---- inputs and state ----
+    def placeholder(self, shape, dtype=float32, name=None):
+        """An input fed at run time. ``shape``: ints, -1 for sizes known only at
+        run time; ``None`` for an unranked placeholder."""
+        if shape is not None:
+            shape = [int(d) for d in shape]
+            if len(shape) > 16:
+                raise _core.ShapeError(f"placeholder '{name}': rank {len(shape)} exceeds the maximum of 16")
+        return Tensor(self._g.placeholder(shape, as_dtype(dtype), name or "placeholder"), self)
+
+    def constant(self, value, dtype=None, name=None):
+        """A constant tensor. Python floats default to float32, ints to int32."""
+        if dtype is None and not isinstance(value, (NDArray, np.ndarray, np.generic)):
+            dtype = _weak_dtype(value, None)
+        return Tensor(self._g.constant(asarray(value, dtype=dtype), name or "constant"), self)
+
+    def variable(self, initial_value, dtype=None, name=None):
+        """A tensor whose value persists across runs and changes only through
+        ``assign``. Using it reads its value at the start of the run."""
+        if dtype is None and not isinstance(initial_value, (NDArray, np.ndarray, np.generic)):
+            dtype = _weak_dtype(initial_value, None)
+        return Tensor(self._g.variable(asarray(initial_value, dtype=dtype), name or "variable"), self)
+
+    def read_variable(self, variable, name=None):
+        """The variable's value at this point of the run: after the assignments
+        this op has control dependencies on, else at the start of the run."""
+        return self._op1("read_variable", [variable], name)
+
+    def assign(self, variable, value, name=None):
+        """An Operation writing ``value`` into ``variable`` when the run succeeds."""
+        variable = self._tensor(variable)
+        value = self._tensor(value, like=variable.dtype)
+        return Operation(self._g.assign(variable._t, value._t, name or "assign"), self)
+
+    def variables(self):
+        """Every variable of the graph, in creation order."""
+        return [Tensor(t, self) for t in self._g.variables()]
+
+    def operations(self):
+        return [Operation(o, self) for o in self._g.operations()]
+
+    def variable_value(self, variable):
+        """The committed value of a variable, as an NDArray."""
+        return self._g.variable_value(self._tensor(variable)._t)
+
+    def set_variable_value(self, variable, value):
+        variable = self._tensor(variable)
+        self._g.set_variable_value(variable._t, asarray(value, dtype=variable.dtype))
+
+    @contextlib.contextmanager
+    def control_dependencies(self, ops):
+        """Operations created inside run after ``ops`` (operations or tensors)."""
+        self._g.push_control_dependencies([unwrap_op(o, self) for o in ops])
+        try:
+            yield
+        finally:
+            self._g.pop_control_dependencies()
+
+    # ---- elementwise ----
+    def cast(self, x, dtype, name=None):
+        return self._op1("cast", [x], name, dtype=as_dtype(dtype))
+
+    def select(self, cond, a, b, name=None):
+        a, b = self._pair(a, b)
+        return self._op1("select", [cond, a, b], name)
+
+    def clamp(self, x, lo, hi, name=None):
+        x = self._tensor(x)
+        return self._op1("clamp", [x, self._tensor(lo, like=x.dtype), self._tensor(hi, like=x.dtype)], name)
+
+    # ---- shape and data movement ----
+    def reshape(self, x, shape, name=None):
+        return self._op1("reshape", [x], name, shape=[int(d) for d in shape])
+
+    def transpose(self, x, perm=None, name=None):
+        return self._op1("transpose", [x], name, perm=_axes(perm))
+
+    def slice(self, x, starts, ends, strides=None, name=None):
+        """Python slicing per dimension: ``x[starts[d]:ends[d]:strides[d]]``;
+        ``None`` entries mean the default, fewer entries than dims leave the rest."""
+        strides = [1] * len(starts) if strides is None else list(strides)
+        st = [(0 if s > 0 else _INT64_MAX) if a is None else int(a) for a, s in zip(starts, strides)]
+        en = [(_INT64_MAX if s > 0 else _INT64_MIN) if e is None else int(e) for e, s in zip(ends, strides)]
+        return self._op1("slice", [x], name, starts=st, ends=en, strides=[int(s) for s in strides])
+
+    def concat(self, tensors, axis, name=None):
+        return self._op1("concat", list(tensors), name, axis=int(axis))
+
+    def split(self, x, sizes_or_count, axis=0, name=None):
+        """Split into ``count`` equal parts or parts of the given ``sizes``; returns a list."""
+        if isinstance(sizes_or_count, numbers.Integral):
+            return self._op("split", [x], name, axis=int(axis), count=int(sizes_or_count))
+        return self._op("split", [x], name, axis=int(axis), sizes=[int(s) for s in sizes_or_count])
+
+    def stack(self, tensors, axis=0, name=None):
+        """Join tensors of one shape along a new axis."""
+        tensors = [self._tensor(t) for t in tensors]
+        return self.concat([self.expand_dims(t, axis) for t in tensors], axis, name)
+
+    def expand_dims(self, x, axis, name=None):
+        return self._op1("expand_dims", [x], name, axes=_axes(axis))
+
+    def squeeze(self, x, axes=None, name=None):
+        return self._op1("squeeze", [x], name, axes=_axes(axes))
+
+    def broadcast_to(self, x, shape, name=None):
+        return self._op1("broadcast_to", [x], name, shape=[int(d) for d in shape])
+
+    def pad(self, x, pads, mode="constant", value=0, name=None):
+        """Pad with ``pads`` = [(before, after), ...] per dimension; modes
+        constant, reflect, symmetric, edge (as NumPy's)."""
+        flat = [int(p) for pair in pads for p in pair]
+        return self._op1("pad", [x], name, pads=flat, mode=mode, value=float(value))
+
+    def tile(self, x, reps, name=None):
+        return self._op1("tile", [x], name, reps=[int(r) for r in reps])
+
+    def flip(self, x, axes=None, name=None):
+        return self._op1("flip", [x], name, axes=_axes(axes))
+
+    def gather(self, x, indices, axis=0, name=None):
+        """NumPy's ``take``: out = x[:axis] + indices.shape + x[axis+1:]."""
+        return self._op1("gather", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
+
+    def gather_nd(self, x, indices, name=None):
+        return self._op1("gather_nd", [x, self._tensor(indices, like=int32)], name)
+
+    def scatter_add(self, x, indices, updates, axis=0, name=None):
+        x = self._tensor(x)
+        return self._op1("scatter_add", [x, self._tensor(indices, like=int32), self._tensor(updates, like=x.dtype)],
+                         name, axis=int(axis))
+
+    def scatter_nd_add(self, x, indices, updates, name=None):
+        x = self._tensor(x)
+        return self._op1("scatter_nd_add", [x, self._tensor(indices, like=int32),
+                                            self._tensor(updates, like=x.dtype)], name)
+
+    def take_along_axis(self, x, indices, axis, name=None):
+        return self._op1("take_along_axis", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
+
+    def one_hot(self, indices, depth, axis=-1, dtype=float32, name=None):
+        return self._op1("one_hot", [self._tensor(indices, like=int32)], name, depth=int(depth), axis=int(axis),
+                         dtype=as_dtype(dtype))
+
+    def shape_of(self, x, name=None):
+        """The shape of ``x`` at run time, as an int64 vector."""
+        return self._op1("shape_of", [x], name)
+
+    def top_k(self, x, k, axis=-1, name=None):
+        """The ``k`` largest values along ``axis`` and their int64 indices (ties: lower index first)."""
+        values, indices = self._op("top_k", [x], name, k=int(k), axis=int(axis))
+        return values, indices
+
+    def sort(self, x, axis=-1, descending=False, name=None):
+        """Stable sort; NaN sorts as the largest value."""
+        return self._op1("sort", [x], name, axis=int(axis), descending=descending)
+
+    def argsort(self, x, axis=-1, descending=False, name=None):
+        return self._op1("argsort", [x], name, axis=int(axis), descending=descending)
+
+    def cumsum(self, x, axis, exclusive=False, reverse=False, name=None):
+        return self._op1("cumsum", [x], name, axis=int(axis), exclusive=exclusive, reverse=reverse)
+
+    # ---- reductions ----
+    def argmax(self, x, axis=None, keepdims=False, name=None):
+        return self._op1("argmax", [x], name, axis=axis, keepdims=keepdims)
+
+    def argmin(self, x, axis=None, keepdims=False, name=None):
+        return self._op1("argmin", [x], name, axis=axis, keepdims=keepdims)
+
+    def mean_variance(self, x, axes=None, keepdims=False, name=None):
+        """(mean, population variance) over ``axes``."""
+        x = self._tensor(x)
+        mean = self.reduce_mean(x, axes, keepdims=True, name=name and name + "/mean")
+        var = self.reduce_mean(self.square(x - mean), axes, keepdims=keepdims, name=name and name + "/variance")
+        if not keepdims:
+            mean = self.squeeze(mean, axes if axes is not None else list(range(x.ndim)))
+        return mean, var
+
+    # ---- linear algebra ----
+    def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
+        a, b = self._pair(a, b)
+        return self._op1("matmul", [a, b], name, transpose_a=transpose_a, transpose_b=transpose_b)
+
+    # ---- autodiff ----
+    def gradients(self, y, xs):
+        """``{x: d sum(y) / dx}`` for each x in ``xs``; zeros for an x that y does not depend on."""
+        single = isinstance(xs, Tensor)
+        xs = [xs] if single else list(xs)
+        y = self._tensor(y)
+        grads = self._g.gradients(y._t, [self._tensor(x)._t for x in xs])
+        return {x: Tensor(g, self) for x, g in zip(xs, grads)}
+
+    # ---- indexing sugar ----
+    def _getitem(self, x, key):
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is Ellipsis for k in key):
+            if sum(k is Ellipsis for k in key) > 1:
+                raise IndexError("an index can only have a single ellipsis ('...')")
+            if x.ndim is None:
+                raise _core.ShapeError(f"cannot index the unranked tensor '{x.name}' with '...'")
+            used = sum(1 for k in key if k is not None and k is not Ellipsis)
+            at = key.index(Ellipsis)
+            key = key[:at] + (slice(None),) * (x.ndim - used) + key[at + 1:]
+        starts, ends, steps, squeeze, new_axes = [], [], [], [], []
+        out_dim = 0
+        for k in key:
+            if k is None:
+                new_axes.append(out_dim)
+                out_dim += 1
+            elif isinstance(k, slice):
+                step = 1 if k.step is None else int(k.step)
+                if step == 0:
+                    raise _core.ShapeError(f"slice step cannot be zero (indexing '{x.name}')")
+                starts.append(k.start)
+                ends.append(k.stop)
+                steps.append(step)
+                out_dim += 1
+            elif isinstance(k, numbers.Integral):
+                k = int(k)
+                dim = len(starts)
+                if x.ndim is not None and dim < x.ndim and x.shape[dim] >= 0 and not -x.shape[dim] <= k < x.shape[dim]:
+                    raise _core.ShapeError(f"index {k} is out of range for dimension {dim} of '{x.name}' "
+                                           f"with shape {x.shape}")
+                squeeze.append(dim)
+                starts.append(k)
+                ends.append(k + 1 if k != -1 else None)
+                steps.append(1)
+            else:
+                raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
+        if x.ndim is not None and len(starts) > x.ndim:
+            raise _core.ShapeError(f"too many indices ({len(starts)}) for '{x.name}' with shape {x.shape}")
+        y = self.slice(x, starts, ends, steps) if starts else x
+        if squeeze:
+            y = self.squeeze(y, squeeze)
+        if new_axes:
+            y = self.expand_dims(y, new_axes)
+        return y
+
+    # ---- running ----
+    def run(self, feeds=None, targets=(), target_ops=(), device=None):
+        """Run the graph: feed placeholders, return the targets as NDArrays and
+        execute ``target_ops`` (e.g. assignments). Compiles on first use and
+        caches the executable per input signature."""
+        targets, single = _targets(targets)
+        feeds = feeds or {}
+        pairs = []
+        for ph, value in feeds.items():
+            ph = self._feed_key(ph)
+            pairs.append((ph._t, feed_array(ph, value)))
+        ops = [unwrap_op(o, self) for o in target_ops]
+        out = self._g.run(pairs, [self._tensor(t)._t for t in targets], ops, resolve_device(device))
+        return out
+
+    def run_async(self, feeds=None, targets=(), target_ops=(), device=None):
+        """Like ``run`` but returns a ``ts.Future``."""
+        return Future.submit(self.run, feeds, targets, target_ops, device)
+
+    def compile(self, feeds=None, targets=(), target_ops=(), device=None):
+        """Compile for the given feed types (``{placeholder: ts.TensorType}``);
+        -1 dims stay open and specialize per concrete shape on each run."""
+        targets, _ = _targets(targets)
+        feeds = feeds or {}
+        order, types = [], []
+        for ph, t in feeds.items():
+            ph = self._feed_key(ph)
+            t = TensorType.of(t)
+            order.append(ph)
+            types.append((ph._t, None if t.shape is None else list(t.shape), t.dtype))
+        ops = [unwrap_op(o, self) for o in target_ops]
+        exe = self._g.compile(types, [self._tensor(t)._t for t in targets], ops, resolve_device(device))
+        return Executable(exe, order, self)
+
+    def _feed_key(self, ph):
+        if not isinstance(ph, Tensor):
+            raise _core.FeedError(f"feeds must be keyed by placeholder tensors; got {type(ph).__name__}")
+        if ph.graph is not self:
+            raise _core.GraphError(f"fed tensor '{ph.name}' belongs to another graph")
+        if ph.op.type != "placeholder":
+            raise _core.FeedError(f"only placeholders can be fed; '{ph.name}' is the output of {ph.op.type} "
+                                  f"'{ph.op.name}'")
+        return ph
+
+
+def _targets(targets):
+    if isinstance(targets, Tensor):
+        return [targets], True
+    return list(targets), False
+
+
+# ---- generated elementwise methods: one row per op ----
+_UNARY = """negative abs sign square square_root reciprocal_square_root reciprocal exp exp2 log log2 log1p
+expm1 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh erf floor ceil round sigmoid relu gelu
+logical_not is_nan is_inf is_finite identity""".split()
+_BINARY = """add subtract multiply divide floor_divide modulo power maximum minimum atan2 equal not_equal less
+less_equal greater greater_equal logical_and logical_or logical_xor""".split()
+_REDUCE = "reduce_sum reduce_mean reduce_max reduce_min reduce_prod".split()
+
+
+def _unary(op):
+    def method(self, x, name=None):
+        return self._op1(op, [x], name)
+    method.__name__ = op
+    method.__doc__ = f"Elementwise {op}(x)."
+    return method
+
+
+def _binary(op):
+    def method(self, a, b, name=None):
+        a, b = self._pair(a, b)
+        return self._op1(op, [a, b], name)
+    method.__name__ = op
+    method.__doc__ = f"Elementwise {op}(a, b) with NumPy broadcasting and type promotion."
+    return method
+
+
+def _reduce(op):
+    def method(self, x, axes=None, keepdims=False, name=None):
+        return self._op1(op, [x], name, axes=_axes(axes), keepdims=keepdims)
+    method.__name__ = op
+    method.__doc__ = f"{op} over ``axes`` (None: all)."
+    return method
+
+
+for _name in _UNARY:
+    setattr(Graph, _name, _unary(_name))
+for _name in _BINARY:
+    setattr(Graph, _name, _binary(_name))
+for _name in _REDUCE:
+    setattr(Graph, _name, _reduce(_name))

@@ -1,0 +1,94 @@
+"""``ts.NDArray`` (a dense array on a device) and ``ts.asarray``."""
+import numpy as np
+
+from . import _core
+from ._dtypes import as_dtype, bfloat16, float32, to_numpy_dtype
+
+NDArray = _core.NDArray
+Device = _core.Device
+
+MAX_RANK = 16
+
+
+def _bf16_to_float32(raw):
+    return (raw.astype(np.uint32) << 16).view(np.float32)
+
+
+def _numpy(self):
+    """The array as NumPy: a zero-copy view on the CPU (bfloat16 converts to float32)."""
+    if self.dtype == bfloat16:
+        return self._astype(float32).numpy()
+    return np.asarray(memoryview(self))
+
+
+def _array(self, dtype=None, copy=None):
+    a = _numpy(self)
+    if copy:
+        a = a.copy()
+    return a if dtype is None else a.astype(dtype, copy=False)
+
+
+def _dlpack(self, *args, **kwargs):
+    return _numpy(self).__dlpack__(*args, **kwargs)
+
+
+def _dlpack_device(self):
+    return (1, 0)  # kDLCPU
+
+
+def _repr(self):
+    return f"ts.NDArray({_numpy(self)!r}, dtype={self.dtype!r}, device='{self.device}')"
+
+
+NDArray.numpy = _numpy
+NDArray.__array__ = _array
+NDArray.__dlpack__ = _dlpack
+NDArray.__dlpack_device__ = _dlpack_device
+NDArray.__repr__ = _repr
+NDArray.__len__ = lambda self: self.shape[0] if self.shape else _raise_len()
+NDArray.tolist = lambda self: _numpy(self).tolist()
+NDArray.item = lambda self: _numpy(self).item()
+
+
+def _raise_len():
+    raise TypeError("len() of a 0-d NDArray")
+
+
+def _resolve_device(device):
+    if device is None:
+        return None
+    return device if isinstance(device, Device) else Device(str(device))
+
+
+def asarray(obj, device=None, dtype=None):
+    """Make an ``NDArray`` from NumPy, buffer-protocol or DLPack objects.
+
+    Zero-copy when ``obj`` is C-contiguous CPU memory of a supported dtype and
+    no conversion is asked for; otherwise the data are copied. ``dtype``
+    converts (``ts.bfloat16`` from any float array).
+    """
+    dev = _resolve_device(device)
+    if dev is not None and dev.kind != "cpu":
+        raise _core.DeviceError(f"asarray: device '{dev}' is not available; available: cpu")
+    if isinstance(obj, NDArray):
+        if dtype is None or as_dtype(dtype) == obj.dtype:
+            return obj
+        return obj._astype(as_dtype(dtype))
+    if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
+        obj = np.from_dlpack(obj)
+    arr = np.asarray(obj)
+    want = None if dtype is None else as_dtype(dtype)
+    if want == bfloat16:
+        return asarray(arr.astype(np.float32))._astype(bfloat16)
+    if want is not None:
+        arr = arr.astype(to_numpy_dtype(want), copy=False)
+    if arr.ndim > MAX_RANK:
+        raise _core.ShapeError(f"asarray: rank {arr.ndim} (shape {arr.shape}) exceeds the maximum of {MAX_RANK}")
+    try:
+        ts_dtype = as_dtype(arr.dtype)
+    except _core.DTypeError:
+        raise _core.DTypeError(f"asarray: NumPy dtype {arr.dtype} is not supported; expected one of "
+                               "bool, int8, uint8, int32, int64, float16, float32, float64") from None
+    if not arr.flags.c_contiguous or not arr.flags.aligned:
+        arr = np.ascontiguousarray(arr)
+    return NDArray._wrap_numpy(arr, ts_dtype)

@@ -13,7 +13,8 @@
 namespace ts {
 
 // Operation attributes: axes, shapes, modes, dtypes, scalars.
-using Attr = std::variant<int64_t, double, std::string, std::vector<int64_t>, DType>;
+// DType first: Python binds each alternative in order, and enums also convert to int.
+using Attr = std::variant<DType, int64_t, double, std::string, std::vector<int64_t>>;
 using Attrs = std::map<std::string, Attr>;
 
 class Graph {

@@ -102,8 +102,8 @@ Grads g_scatter_add(GradCtx& c) {
 std::vector<TensorType> infer_gather_nd(InferCtx& c) {
   expect_indices(c, c.in[1]);
   const TensorType &x = c.in[0], &idx = c.in[1];
-  if (!x.ranked || !idx.ranked) return {unranked(x.dtype)};
-  if (idx.dims.empty() || idx.dims.back() < 0 || idx.dims.back() > int64_t(x.dims.size()))
+  if (!x.ranked || !idx.ranked || (!idx.dims.empty() && idx.dims.back() < 0)) return {unranked(x.dtype)};
+  if (idx.dims.empty() || idx.dims.back() > int64_t(x.dims.size()))
     c.fail("indices " + idx.str() + " must end in a known dimension of at most the rank of " + x.str());
   Dims dims(idx.dims.begin(), idx.dims.end() - 1);
   dims.insert(dims.end(), x.dims.begin() + idx.dims.back(), x.dims.end());

@@ -265,7 +265,13 @@ std::vector<TensorType> infer_split(InferCtx& c) {
 }
 void split_kernel(KernelCtx& k) {
   NDArray whole = k.in[0];
-  block_copy<false>(whole, k.out, kernel_axis(k, whole.rank()));
+  int axis = kernel_axis(k, whole.rank());
+  int64_t total = 0;
+  for (const NDArray& p : k.out) total += p.shape()[axis];
+  if (total != whole.shape()[axis])  // shapes known only at run time can still disagree
+    throw ShapeError(detail::describe(k.node) + ": pieces of " + std::to_string(total) + " along axis " +
+                     std::to_string(axis) + " do not cover " + dims_str(whole.shape()));
+  block_copy<false>(whole, k.out, axis);
 }
 Grads g_split(GradCtx& c) {
   std::vector<Tensor> parts;
@@ -279,11 +285,15 @@ std::vector<TensorType> infer_split_like(InferCtx& c) {
   if (!x.ranked) c.fail("needs a ranked input");
   int axis = normalize_axis(c, c.i("axis"), int(x.dims.size()));
   std::vector<TensorType> outs;
+  int64_t total = 0;
   for (size_t i = 1; i < c.in.size(); ++i) {
     TensorType t = x;
-    t.dims[axis] = c.in[i].ranked ? c.in[i].dims[axis] : -1;
+    t.dims[axis] = c.in[i].ranked && int(c.in[i].dims.size()) > axis ? c.in[i].dims[axis] : -1;
+    total = (total < 0 || t.dims[axis] < 0) ? -1 : total + t.dims[axis];
     outs.push_back(t);
   }
+  if (total >= 0 && x.dims[axis] >= 0 && total != x.dims[axis])
+    c.fail("pieces of " + std::to_string(total) + " along axis " + std::to_string(axis) + " do not cover " + x.str());
   return outs;
 }
 Grads g_split_like(GradCtx& c) {

@@ -37,7 +37,8 @@ acc_t<T> reduce_row(const T* p, int64_t n, Reduce kind) {
     case Reduce::Max:
     case Reduce::Min: {
       const bool mx = kind == Reduce::Max;
-      A s = std::is_integral_v<A> ? A(mx ? std::numeric_limits<int64_t>::lowest() : std::numeric_limits<int64_t>::max())
+      using C = compute_t<T>;  // empty: the identity of T itself
+      A s = std::is_integral_v<A> ? A(mx ? std::numeric_limits<C>::lowest() : std::numeric_limits<C>::max())
                                   : A(mx ? -INFINITY : INFINITY);
       for (int64_t i = 0; i < n; ++i) {
         A v = A(compute_t<T>(p[i]));

@@ -96,10 +96,17 @@ std::vector<int64_t> perm_of(const InferCtx& c, int rank) {
   std::vector<int64_t> perm;
   if (c.has("perm")) perm = c.ints("perm");
   else for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
-  std::vector<int> sorted = normalize_axes(c, perm, rank);
-  if (int(perm.size()) != rank)
-    c.fail("perm " + dims_str(perm) + " is not a permutation of the " + std::to_string(rank) + " axes of " + c.in[0].str());
-  for (auto& p : perm) if (p < 0) p += rank;
+  std::vector<bool> seen(rank, false);
+  bool ok = int(perm.size()) == rank;
+  for (size_t d = 0; ok && d < perm.size(); ++d) {
+    ok = perm[d] >= -rank && perm[d] < rank;
+    if (ok && perm[d] < 0) perm[d] += rank;
+    ok = ok && !seen[perm[d]];
+    if (ok) seen[perm[d]] = true;
+  }
+  if (!ok)
+    c.fail("perm " + dims_str(c.has("perm") ? c.ints("perm") : perm) + " is not a permutation of the " +
+           std::to_string(rank) + " axes of " + c.in[0].str());
   return perm;
 }
 std::vector<TensorType> infer_transpose(InferCtx& c) {

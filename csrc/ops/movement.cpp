@@ -307,10 +307,14 @@ const bool registered = [] {
   register_op(make_op("pad", OpClass::Movement, 1, infer_pad, gather_map_kernel, g_gather_map));
   register_op(make_op("tile", OpClass::Movement, 1, infer_tile, gather_map_kernel, g_gather_map));
   register_op(make_op("flip", OpClass::Movement, 1, infer_flip, gather_map_kernel, g_flip));
-  register_op(make_op("movement_grad", OpClass::Movement, 2, infer_movement_grad, movement_grad_kernel, g_movement_grad));
+  OpDef movement_grad = make_op("movement_grad", OpClass::Movement, 2, infer_movement_grad, movement_grad_kernel, g_movement_grad);
+  movement_grad.shape_inputs = 0b10;
+  register_op(movement_grad);
   register_op(make_op("concat", OpClass::Movement, -1, infer_concat, concat_kernel, g_concat));
   register_op(make_op("split", OpClass::Movement, 1, infer_split, split_kernel, g_split));
-  register_op(make_op("split_like", OpClass::Movement, -1, infer_split_like, split_kernel, g_split_like));
+  OpDef split_like = make_op("split_like", OpClass::Movement, -1, infer_split_like, split_kernel, g_split_like);
+  split_like.shape_inputs = ~1u;
+  register_op(split_like);
   return true;
 }();
 

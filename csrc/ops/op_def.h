@@ -67,7 +67,10 @@ struct OpDef {
   bool view = false;    // output 0 is input 0 reinterpreted with another shape
   bool pure = true;     // may be constant-folded and deduplicated
   bool differentiable = true;
-  bool shape_only = false;  // reads only its inputs' shapes (folds once shapes are known)
+  // Bit i set: input i is read only for its shape, so its producer need not
+  // run once shapes are known (shape_of, and the *_like gradient helpers).
+  uint32_t shape_inputs = 0;
+  bool reads_value(size_t input) const { return !(shape_inputs >> input & 1u); }
 };
 
 // The usual declaration: differentiable exactly when it has a gradient rule.

@@ -142,7 +142,9 @@ const bool registered = [] {
   register_op(make_op("reduce_prod", OpClass::Reduction, 1, infer_sum, reduce_kernel<Reduce::Prod>, g_prod));
   register_op(make_op("argmax", OpClass::Reduction, 1, infer_arg, arg_kernel<true>, nullptr));
   register_op(make_op("argmin", OpClass::Reduction, 1, infer_arg, arg_kernel<false>, nullptr));
-  register_op(make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, sum_to_like_kernel, g_sum_to_like));
+  OpDef sum_to_like = make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, sum_to_like_kernel, g_sum_to_like);
+  sum_to_like.shape_inputs = 0b10;
+  register_op(sum_to_like);
   return true;
 }();
 

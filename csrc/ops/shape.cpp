@@ -153,19 +153,24 @@ std::vector<TensorType> infer_shape_of(InferCtx& c) {
   return {ranked({c.in[0].ranked ? int64_t(c.in[0].dims.size()) : -1}, DType::Int64)};
 }
 void shape_of_kernel(KernelCtx& k) {
-  std::copy(k.in[0].shape().begin(), k.in[0].shape().end(), k.out[0].data_as<int64_t>());
+  const Dims& dims = k.in[0].shape();
+  std::copy(dims.begin(), dims.end(), k.out[0].data_as<int64_t>());
 }
 
 const bool registered = [] {
   register_op(view_op("reshape", 1, infer_reshape, g_reshape_back));
-  register_op(view_op("reshape_like", 2, infer_like, g_reshape_like));
+  OpDef reshape_like = view_op("reshape_like", 2, infer_like, g_reshape_like);
+  reshape_like.shape_inputs = 0b10;
+  register_op(reshape_like);
   register_op(view_op("expand_dims", 1, infer_expand_dims, g_reshape_back));
   register_op(view_op("squeeze", 1, infer_squeeze, g_reshape_back));
   register_op(make_op("transpose", OpClass::Movement, 1, infer_transpose, transpose_kernel, g_transpose));
   register_op(make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, broadcast_kernel, g_broadcast_to));
-  register_op(make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, broadcast_kernel, g_broadcast_like));
+  OpDef broadcast_like = make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, broadcast_kernel, g_broadcast_like);
+  broadcast_like.shape_inputs = 0b10;
+  register_op(broadcast_like);
   OpDef shape_of = make_op("shape_of", OpClass::Movement, 1, infer_shape_of, shape_of_kernel, nullptr);
-  shape_of.shape_only = true;
+  shape_of.shape_inputs = 0b1;
   register_op(shape_of);
   return true;
 }();

@@ -1,6 +1,7 @@
 #include "ops/op_def.h"
 #include "passes/program.h"
 #include "runtime/kernel_call.h"
+#include "ir/scalar_types.h"
 
 namespace ts {
 namespace {
@@ -13,13 +14,54 @@ constexpr int64_t kMaxFoldElements = 1 << 16;
 bool worth_folding(const Program& p, const detail::Node& n, const std::vector<NDArray>& ins) {
   int64_t out = 0, in = 0;
   for (int t : n.outputs) out += num_elements(p.types.at(t).dims);
-  for (const NDArray& a : ins) in = std::max(in, a.size());
+  for (const NDArray& a : ins) in = std::max(in, a.defined() ? a.size() : 0);
   return out <= kMaxFoldElements || out <= in;
+}
+
+// A stand-in carrying only the shape, for inputs a kernel reads no value of.
+NDArray shape_stand_in(const TensorType& t) { return NDArray::wrap(nullptr, t.dims, t.dtype, nullptr); }
+
+// True when every element of tensor t is known to equal `value`: a known
+// array, or a (not folded) broadcast of one.
+bool uniform(const Program& p, int t, double value, const std::vector<bool>& live) {
+  t = p.resolve(t);
+  auto it = p.known.find(t);
+  if (it == p.known.end()) {
+    const detail::Node& n = p.g->producer(t);
+    bool broadcast = n.type == "broadcast_like" || n.type == "broadcast_to";
+    return broadcast && live[n.id] && uniform(p, n.inputs[0], value, live);
+  }
+  const NDArray& a = it->second;
+  bool all = true;
+  dispatch_all(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* d = a.data_as<T>();
+    for (int64_t i = 0; all && i < a.size(); ++i) all = double(compute_t<T>(d[i])) == value;
+  });
+  return all;
+}
+
+// The input a node reduces to when it is x*1, 1*x, x/1, x+0, 0+x or x-0
+// with x already of the output's type; -1 otherwise.
+int identity_input(const Program& p, const detail::Node& n, const std::vector<bool>& live) {
+  const std::string& op = n.type;
+  if (op != "multiply" && op != "divide" && op != "add" && op != "subtract") return -1;
+  const double neutral = (op == "multiply" || op == "divide") ? 1.0 : 0.0;
+  const bool commutes = op == "multiply" || op == "add";
+  const TensorType& out = p.types.at(n.outputs[0]);
+  for (int keep = 0; keep < (commutes ? 2 : 1); ++keep) {
+    int x = n.inputs[keep], other = n.inputs[1 - keep];
+    const TensorType& xt = p.types.at(x);
+    if (xt.dims == out.dims && xt.dtype == out.dtype && uniform(p, other, neutral, live)) return x;
+  }
+  return -1;
 }
 
 }  // namespace
 
 void fold(Program& p) {
+  std::vector<bool> live(p.g->nodes.size(), false);
+  for (int id : p.nodes) live[id] = true;
   for (int id : p.nodes) {
     const detail::Node& n = p.node(id);
     if (n.type == "constant") {
@@ -29,19 +71,24 @@ void fold(Program& p) {
     if (!n.def->pure || n.def->cls == OpClass::Source) continue;
     std::vector<NDArray> ins;
     bool ready = true;
-    for (int t : n.inputs) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      int t = p.resolve(n.inputs[i]);
       auto it = p.known.find(t);
-      if (it != p.known.end()) ins.push_back(it->second);
-      else if (n.def->shape_only) ins.push_back(NDArray::wrap(nullptr, p.types.at(t).dims, p.types.at(t).dtype, nullptr));
+      if (!n.def->reads_value(i)) ins.push_back(shape_stand_in(p.types.at(t)));
+      else if (it != p.known.end()) ins.push_back(it->second);
       else ready = false;
     }
-    if (!ready || !worth_folding(p, n, ins)) continue;
-    std::vector<TensorType> types;
-    for (int t : n.outputs) types.push_back(p.types.at(t));
-    std::vector<NDArray> outs = call_kernel(n, ins, types);
-    for (size_t k = 0; k < outs.size(); ++k) p.known[n.outputs[k]] = outs[k];
+    if (ready && worth_folding(p, n, ins)) {
+      std::vector<TensorType> types;
+      for (int t : n.outputs) types.push_back(p.types.at(t));
+      std::vector<NDArray> outs = call_kernel(n, ins, types);
+      for (size_t k = 0; k < outs.size(); ++k) p.known[n.outputs[k]] = outs[k];
+      continue;
+    }
+    int same = identity_input(p, n, live);
+    if (same >= 0) p.alias[n.outputs[0]] = p.resolve(same);
   }
-  prune(p);
+  prune(p, true);
 }
 
 }  // namespace ts

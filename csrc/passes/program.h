@@ -19,18 +19,26 @@ struct Program {
   std::vector<TensorType> feed_types;          // concrete
   std::vector<int> targets;                    // tensor ids
   std::vector<int> target_ops;                 // node ids
+  std::unordered_map<int, int> alias;          // tensor id -> tensor id with the same value
 
   const detail::Node& node(int id) const { return g->nodes[id]; }
+  int resolve(int t) const {
+    for (auto it = alias.find(t); it != alias.end(); it = alias.find(t)) t = it->second;
+    return t;
+  }
 };
 
 // Keeps the nodes the targets and target ops need (through inputs and
-// control dependencies) and, once values are known, drops what they made
-// unnecessary. Raises FeedError for a needed placeholder that is not fed.
-void prune(Program& p);
+// control dependencies). Before specialization every input counts, since
+// shapes flow through them all; once shapes are known (`shapes_known`),
+// inputs read only for their shape and tensors with known values stop
+// keeping their producers alive. Raises FeedError for a needed placeholder
+// that is not fed.
+void prune(Program& p, bool shapes_known);
 // Re-runs every shape/dtype rule on the concrete feed types.
 void specialize(Program& p);
-// Evaluates pure ops whose inputs are known (and shape-only ops whose input
-// shapes are), then prunes what that made dead.
+// Evaluates pure ops whose value inputs are known, replaces x*1, x/1, x+0,
+// x-0 by x, then prunes what that made dead.
 void fold(Program& p);
 // Orders nodes so that assignments run as late as their dependents allow:
 // a read sees the value at the start of the run unless a control dependency

@@ -1,15 +1,17 @@
 #include <set>
 
+#include "ops/op_def.h"
 #include "passes/program.h"
 #include "tensorstitch/error.h"
 
 namespace ts {
 
-void prune(Program& p) {
+void prune(Program& p, bool shapes_known) {
   std::set<int> feeds(p.feeds.begin(), p.feeds.end());
   std::vector<bool> live(p.g->nodes.size(), false);
   std::vector<int> stack(p.target_ops);
   auto need_tensor = [&](int t) {
+    t = p.resolve(t);
     if (!p.known.count(t) && !feeds.count(t)) stack.push_back(p.g->tensors[t].producer);
   };
   for (int t : p.targets) need_tensor(t);
@@ -22,7 +24,8 @@ void prune(Program& p) {
     if (n.type == "placeholder")
       throw FeedError("placeholder '" + n.name + "' (" + p.g->tensors[n.outputs[0]].type.str() +
                       ") is needed by the targets but was not fed");
-    for (int t : n.inputs) need_tensor(t);
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (!shapes_known || n.def->reads_value(i)) need_tensor(n.inputs[i]);
     for (int c : n.control_deps) stack.push_back(c);
   }
   p.nodes.clear();  // creation order is a topological order

@@ -2,6 +2,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "ops/op_def.h"
 #include "passes/program.h"
 
 namespace ts {
@@ -13,8 +14,10 @@ void schedule(Program& p) {
   for (int id : p.nodes) {
     const detail::Node& n = p.node(id);
     std::set<int> deps;
-    for (int t : n.inputs)
-      if (!p.known.count(t)) deps.insert(p.g->tensors[t].producer);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      int t = p.resolve(n.inputs[i]);
+      if (n.def->reads_value(i) && !p.known.count(t)) deps.insert(p.g->tensors[t].producer);
+    }
     for (int c : n.control_deps) deps.insert(c);
     for (int d : deps)
       if (live.count(d)) {

@@ -109,6 +109,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("default_device", &default_device);
   m.def("num_threads", &num_threads);
   m.def("op_names", &op_names);
+  m.def("op_info", [](const std::string& name) {
+    const OpDef* d = find_op(name);
+    if (!d) throw GraphError("unknown operation type '" + name + "'");
+    py::dict info;
+    info["differentiable"] = d->differentiable;
+    info["num_inputs"] = d->num_inputs;
+    info["pure"] = d->pure;
+    return info;
+  });
 
   py::class_<NDArray>(m, "NDArray", py::buffer_protocol())
       .def_buffer([](NDArray& a) {

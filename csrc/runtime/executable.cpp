@@ -60,7 +60,7 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
       written[var] = true;
     } else {
       ins.clear();
-      for (int s : st.in) ins.push_back(slots[s]);
+      for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);
       std::vector<NDArray> outs = call_kernel(n, ins, st.out_types);
       for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }

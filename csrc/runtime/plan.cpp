@@ -33,7 +33,8 @@ std::string explain(const Plan& plan, const Program& p) {
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
     int64_t read = 0, written = 0;
-    for (int t : n.inputs) read += bytes_of(p.types.at(t));
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (n.def->reads_value(i)) read += bytes_of(p.types.at(n.inputs[i]));
     for (const TensorType& t : st.out_types) written += bytes_of(t);
     const char* kind = n.def->cpu ? "kernel" : n.def->view ? "view" : "state";
     s << "  " << kind << " " << (n.def->cpu ? std::to_string(k++) : std::string("-")) << ": " << n.type << " '"
@@ -51,7 +52,7 @@ std::string explain(const Plan& plan, const Program& p) {
 }  // namespace
 
 Plan build_plan(Program p) {
-  prune(p);
+  prune(p, false);
   specialize(p);
   fold(p);
   schedule(p);
@@ -59,6 +60,7 @@ Plan build_plan(Program p) {
   Plan plan;
   std::map<int, int> slot;  // tensor id -> slot
   auto slot_of = [&](int t) {
+    t = p.resolve(t);
     auto it = slot.find(t);
     if (it != slot.end()) return it->second;
     return slot[t] = plan.num_slots++;
@@ -69,8 +71,16 @@ Plan build_plan(Program p) {
     const detail::Node& n = p.node(id);
     Step st;
     st.node = &n;
-    for (int t : n.inputs) {
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      int t = p.resolve(n.inputs[i]);
+      if (!n.def->reads_value(i)) {
+        const TensorType& type = p.types.at(t);
+        st.in.push_back(-1);
+        st.shape_args.push_back(NDArray::wrap(nullptr, type.dims, type.dtype, nullptr));
+        continue;
+      }
       st.in.push_back(slot_of(t));
+      st.shape_args.emplace_back();
       auto it = p.known.find(t);
       if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
     }
@@ -84,7 +94,7 @@ Plan build_plan(Program p) {
   }
   for (int t : p.targets) {
     plan.target_slots.push_back(slot_of(t));
-    auto it = p.known.find(t);
+    auto it = p.known.find(p.resolve(t));
     if (it != p.known.end()) plan.known.emplace_back(plan.target_slots.back(), it->second);
   }
   plan.variables.assign(vars.begin(), vars.end());
@@ -96,7 +106,8 @@ Plan build_plan(Program p) {
   for (auto& kv : plan.known) pinned.insert(kv.first);
   std::map<int, size_t> last_use;
   for (size_t i = 0; i < plan.steps.size(); ++i)
-    for (int s : plan.steps[i].in) last_use[s] = i;
+    for (int s : plan.steps[i].in)
+      if (s >= 0) last_use[s] = i;
   std::map<int, int64_t> size_of;
   int64_t live = 0;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
@@ -109,7 +120,7 @@ Plan build_plan(Program p) {
     }
     plan.peak_bytes = std::max(plan.peak_bytes, live);
     for (int s : st.in)
-      if (last_use[s] == i && !pinned.count(s) && std::find(st.release.begin(), st.release.end(), s) == st.release.end())
+      if (s >= 0 && last_use[s] == i && !pinned.count(s) && std::find(st.release.begin(), st.release.end(), s) == st.release.end())
         st.release.push_back(s);
     for (int s : st.release) live -= size_of.count(s) ? size_of[s] : 0;
   }

@@ -11,7 +11,8 @@ namespace ts {
 
 struct Step {
   const detail::Node* node = nullptr;
-  std::vector<int> in, out;            // slots
+  std::vector<int> in, out;            // slots; -1 for an input read only for its shape
+  std::vector<NDArray> shape_args;     // per input: a shape-only stand-in where in[i] is -1
   std::vector<TensorType> out_types;
   std::vector<int> release;            // slots last used by this step
 };

@@ -78,9 +78,7 @@ Grads g_mean(GradCtx& c) {
 Grads g_extremum(GradCtx& c) {
   const Tensor& x = c.x[0];
   Tensor mask = c.op("cast", {c.op("equal", {x, spread(c, c.y[0])})}, {{"dtype", x.dtype()}});
-  Attrs attrs = c.attrs();
-  attrs["keepdims"] = int64_t(0);
-  Tensor ties = c.op("reduce_sum", {mask}, attrs);
+  Tensor ties = c.op("reduce_sum", {mask}, c.attrs());  // shaped like y; ties share the gradient
   return {c.div(c.mul(mask, spread(c, c.dy[0])), spread(c, ties))};
 }
 Grads g_prod(GradCtx& c) { return {c.div(spread(c, c.mul(c.dy[0], c.y[0])), c.x[0])}; }

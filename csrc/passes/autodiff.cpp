@@ -95,9 +95,15 @@ std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>&
       continue;
     }
     std::vector<Tensor> dx = n.def->grad(ctx);
-    for (size_t i = 0; i < dx.size() && i < n.inputs.size(); ++i) {
+    dx.resize(n.inputs.size());
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
       const Tensor& in = ctx.x[i];
-      if (!dx[i].defined() || !is_floating(in.dtype()) || !reaches_x[in.id()]) continue;
+      if (!reaches_x[in.id()]) continue;
+      if (!dx[i].defined() || !is_floating(in.dtype())) {
+        // Remembered in case some x ends up with no gradient at all.
+        blocked.insert(detail::describe(is_floating(in.dtype()) ? n : d_->producer(in.id())));
+        continue;
+      }
       Tensor g = dx[i].dtype() == in.dtype() ? dx[i] : ctx.op("cast", {dx[i]}, {{"dtype", in.dtype()}});
       auto it = grad.find(in.id());
       grad[in.id()] = it == grad.end() ? g : ctx.add(it->second, g);

@@ -58,14 +58,16 @@ std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>&
   from_y[d_->tensors[y.id()].producer] = true;
   for (int id = end - 1; id >= 0; --id) {
     if (!from_y[id]) continue;
-    for (int t : d_->nodes[id].inputs) from_y[d_->tensors[t].producer] = true;
+    const detail::Node& n = d_->nodes[id];
+    for (size_t i = 0; i < n.inputs.size(); ++i)  // shapes carry no gradient
+      if (n.def->reads_value(i)) from_y[d_->tensors[n.inputs[i]].producer] = true;
   }
   std::vector<bool> reaches_x(d_->tensors.size(), false);
   for (int t : targets) reaches_x[t] = true;
   for (int id = 0; id < end; ++id) {
     const detail::Node& n = d_->nodes[id];
     bool any = false;
-    for (int t : n.inputs) any = any || reaches_x[t];
+    for (size_t i = 0; i < n.inputs.size(); ++i) any = any || (n.def->reads_value(i) && reaches_x[n.inputs[i]]);
     if (!any) continue;
     for (int t : n.outputs) reaches_x[t] = true;
     on_path[id] = from_y[id];
@@ -98,7 +100,7 @@ std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>&
     dx.resize(n.inputs.size());
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       const Tensor& in = ctx.x[i];
-      if (!reaches_x[in.id()]) continue;
+      if (!reaches_x[in.id()] || !n.def->reads_value(i)) continue;
       if (!dx[i].defined() || !is_floating(in.dtype())) {
         // Remembered in case some x ends up with no gradient at all.
         blocked.insert(detail::describe(is_floating(in.dtype()) ? n : d_->producer(in.id())));

@@ -7,6 +7,8 @@ from .executable import Executable, Future, TensorType
 from .graph import Graph
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor
+from .serialization import load_variables, save_variables
+from . import optim
 
 Error = _core.Error
 ShapeError = _core.ShapeError

@@ -272,6 +272,26 @@ class Graph:
         a, b = self._pair(a, b)
         return self._op1("matmul", [a, b], name, transpose_a=transpose_a, transpose_b=transpose_b)
 
+    # ---- optimizers ----
+    def sgd(self, learning_rate, value, gradient, name=None):
+        """The SGD update: ``value - learning_rate * gradient``."""
+        value = self._tensor(value)
+        lr = self._tensor(learning_rate, like=value.dtype)
+        return self.subtract(value, self.multiply(lr, gradient), name=name)
+
+    def adam(self, learning_rate, beta1, beta2, epsilon, value, gradient, m, v, step, name=None):
+        """One Adam update (Kingma & Ba); ``step`` is the 1-based number of this
+        update. Returns (new value, new m, new v)."""
+        value = self._tensor(value)
+        dt = value.dtype
+        lr, b1, b2, eps = (self._tensor(h, like=dt) for h in (learning_rate, beta1, beta2, epsilon))
+        t = self.cast(step, dt) if isinstance(step, Tensor) else self._tensor(step, like=dt)
+        m_new = b1 * m + (1 - b1) * gradient
+        v_new = b2 * v + (1 - b2) * self.square(gradient)
+        lr_t = lr * self.square_root(1 - b2 ** t) / (1 - b1 ** t)
+        new_value = self.subtract(value, lr_t * m_new / (self.square_root(v_new) + eps), name=name)
+        return new_value, m_new, v_new
+
     # ---- autodiff ----
     def gradients(self, y, xs):
         """``{x: d sum(y) / dx}`` for each x in ``xs``; zeros for an x that y does not depend on."""

@@ -1,0 +1,62 @@
+"""Saving and loading a graph's variables by name, in the safetensors format."""
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from . import _core
+from ._dtypes import bfloat16
+
+# NumPy has no bfloat16: such variables are stored as their raw 16 bits and
+# named in the file's metadata.
+_BF16_KEY = "tensorstitch.bfloat16"
+
+
+def save_variables(graph, path):
+    """Write every variable of ``graph`` to ``path`` (safetensors), keyed by name."""
+    tensors, bf16 = {}, []
+    for v in graph.variables():
+        value = graph.variable_value(v)
+        if value.dtype == bfloat16:
+            raw = np.asarray(memoryview(value)).copy()
+            tensors[v.name] = raw
+            bf16.append(v.name)
+        else:
+            tensors[v.name] = np.ascontiguousarray(value.numpy())
+    save_file(tensors, str(path), metadata={_BF16_KEY: ",".join(bf16)})
+
+
+def load_variables(graph, path, strict=True):
+    """Set the graph's variables from a file written by ``save_variables``.
+    With ``strict``, every variable must be in the file and every tensor of
+    the file must name a variable. Shapes and dtypes must match."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    bf16 = set(filter(None, meta.get(_BF16_KEY, "").split(",")))
+    stored = load_file(str(path))
+    variables = {v.name: v for v in graph.variables()}
+    if strict:
+        missing = sorted(set(variables) - set(stored))
+        unexpected = sorted(set(stored) - set(variables))
+        if missing or unexpected:
+            raise _core.GraphError(f"load_variables: {path}: missing variables {missing}, unexpected {unexpected}")
+    # Check everything before changing anything.
+    updates = []
+    for name, array in stored.items():
+        if name not in variables:
+            continue
+        v = variables[name]
+        if name in bf16:
+            value = _core.NDArray._wrap_numpy(np.ascontiguousarray(array.view(np.uint16)), bfloat16)
+        else:
+            value = array
+        got_dtype = bfloat16 if name in bf16 else array.dtype
+        if tuple(array.shape) != tuple(v.shape):
+            raise _core.ShapeError(f"load_variables: '{name}' has shape {array.shape} in {path}; "
+                                   f"the variable has {v.shape}")
+        if (bfloat16 if name in bf16 else _core.dtype_from_name(array.dtype.name)) != v.dtype:
+            raise _core.DTypeError(f"load_variables: '{name}' has dtype {got_dtype} in {path}; "
+                                   f"the variable has {v.dtype!r}")
+        updates.append((v, value))
+    for v, value in updates:
+        graph.set_variable_value(v, value)

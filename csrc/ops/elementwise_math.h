@@ -8,6 +8,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "ops/fast_math.h"
+
 namespace ts::math {
 
 template <class T> using wide_u = std::make_unsigned_t<std::conditional_t<std::is_same_v<T, bool>, uint8_t, T>>;
@@ -25,9 +27,9 @@ template <class T> inline T wrap_mul(T a, T b) {
 // ---- unary: floats only (integers are promoted to float32 by the rule) ----
 #define TS_FLOAT_FN(Name, expr) \
   struct Name { template <class C> static C f(C a) { return expr; } };
-TS_FLOAT_FN(Exp, std::exp(a))
+TS_FLOAT_FN(Exp, fexp(a))
 TS_FLOAT_FN(Exp2, std::exp2(a))
-TS_FLOAT_FN(Log, std::log(a))
+TS_FLOAT_FN(Log, flog(a))
 TS_FLOAT_FN(Log2, std::log2(a))
 TS_FLOAT_FN(Log1p, std::log1p(a))
 TS_FLOAT_FN(Expm1, std::expm1(a))
@@ -39,16 +41,16 @@ TS_FLOAT_FN(Acos, std::acos(a))
 TS_FLOAT_FN(Atan, std::atan(a))
 TS_FLOAT_FN(Sinh, std::sinh(a))
 TS_FLOAT_FN(Cosh, std::cosh(a))
-TS_FLOAT_FN(Tanh, std::tanh(a))
+TS_FLOAT_FN(Tanh, ftanh(a))
 TS_FLOAT_FN(Asinh, std::asinh(a))
 TS_FLOAT_FN(Acosh, std::acosh(a))
 TS_FLOAT_FN(Atanh, std::atanh(a))
-TS_FLOAT_FN(Erf, std::erf(a))
+TS_FLOAT_FN(Erf, ferf(a))
 TS_FLOAT_FN(Sqrt, std::sqrt(a))
 TS_FLOAT_FN(Rsqrt, C(1) / std::sqrt(a))
 TS_FLOAT_FN(Reciprocal, C(1) / a)
-TS_FLOAT_FN(Sigmoid, C(1) / (C(1) + std::exp(-a)))
-TS_FLOAT_FN(Gelu, C(0.5) * a * (C(1) + std::erf(a * C(0.70710678118654752440))))
+TS_FLOAT_FN(Sigmoid, C(1) / (C(1) + fexp(-a)))
+TS_FLOAT_FN(Gelu, C(0.5) * a * (C(1) + ferf(a * C(0.70710678118654752440))))
 #undef TS_FLOAT_FN
 
 // ---- unary: numeric, result in the input's type ----

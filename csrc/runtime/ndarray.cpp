@@ -5,6 +5,7 @@
 #include <string>
 
 #include "ir/scalar_types.h"
+#include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
 
 namespace ts {
@@ -20,11 +21,8 @@ NDArray::NDArray(const Dims& shape, DType dtype, Device device)
   if (device.kind != Device::Kind::CPU) throw DeviceError("cannot allocate on " + device.str());
   for (int64_t d : shape)
     if (d < 0) throw ShapeError("cannot allocate an array with a negative dimension");
-  size_t bytes = (nbytes() + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, bytes ? bytes : 64);
-  if (!p) throw Error("out of memory allocating " + std::to_string(bytes) + " bytes");
-  owner_ = std::shared_ptr<void>(p, std::free);
-  data_ = p;
+  owner_ = allocate_host(nbytes());
+  data_ = owner_.get();
 }
 
 NDArray NDArray::wrap(void* data, const Dims& shape, DType dtype, std::shared_ptr<void> owner, Device device) {

@@ -1,0 +1,13 @@
+// Host memory for arrays. Large blocks are cached when freed and handed out
+// again, so steady-state runs touch no fresh pages (first-touch page faults
+// cost more than the kernels that fill them).
+#pragma once
+#include <cstddef>
+#include <memory>
+
+namespace ts {
+
+// 64-byte aligned; the shared_ptr's deleter returns the block to the cache.
+std::shared_ptr<void> allocate_host(size_t bytes);
+
+}  // namespace ts

@@ -50,11 +50,16 @@ TS_GRAD2(g_floor_divide, c.zeros_like(y), c.zeros_like(y))
 
 template <class F, Domain D>
 void arith(const char* name, InferFn infer, GradFn grad) {
-  register_op(elementwise_def(name, 2, infer, cpu::binary<F, D, false>, grad));
+  OpDef d = elementwise_def(name, 2, infer, cpu::binary<F, D, false>, grad);
+  d.tile = cpu::tile_of<F, 2>;
+  register_op(d);
 }
 template <class F>
 void predicate(const char* name) {
-  register_op(elementwise_def(name, 2, infer_bool, cpu::binary<F, Domain::Any, true>, nullptr));
+  OpDef d = elementwise_def(name, 2, infer_bool, cpu::binary<F, Domain::Any, true>, nullptr);
+  d.tile = cpu::tile_of<F, 2>;
+  d.bool_result = true;
+  register_op(d);
 }
 
 const bool registered = [] {

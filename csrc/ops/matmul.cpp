@@ -36,21 +36,7 @@ std::vector<TensorType> infer_matmul(InferCtx& c) {
   return {out};
 }
 
-void matmul_kernel(KernelCtx& k) {
-  DType dt = k.out[0].dtype();
-  NDArray a = k.in[0].dtype() == dt ? k.in[0] : k.in[0].astype(dt);
-  NDArray b = k.in[1].dtype() == dt ? k.in[1] : k.in[1].astype(dt);
-  const bool ta = flag(k.node.attrs, "transpose_a") && a.rank() > 1;
-  const bool tb = flag(k.node.attrs, "transpose_b") && b.rank() > 1;
-  // Vectors become a one-row / one-column matrix.
-  if (a.rank() == 1) a = a.reshaped({1, a.shape()[0]});
-  if (b.rank() == 1) b = b.reshaped({b.shape()[0], 1});
-  Dims full(k.out[0].shape());
-  if (k.in[0].rank() == 1) full.insert(full.end() - (k.in[1].rank() == 1 ? 0 : 1), 1);
-  if (k.in[1].rank() == 1) full.push_back(1);
-  NDArray out = k.out[0].reshaped(full);
-  cpu::matmul(a, b, ta, tb, out);
-}
+void matmul_kernel(KernelCtx& k) { cpu::matmul_op(k.node, k.in[0], k.in[1], k.out[0]); }
 
 // With op(X) = X or X^T: d op(A) = dy @ op(B)^T and d op(B) = op(A)^T @ dy.
 Grads g_matmul(GradCtx& c) {

@@ -52,6 +52,15 @@ struct KernelCtx {
 struct GradCtx;  // csrc/passes/autodiff.h
 
 using InferFn = std::vector<TensorType> (*)(InferCtx&);
+// The stitched form of an elementwise op: dst[i] = op(a[i], b[i], c[i]) over
+// a tile of registers in the region's compute type (bool as 0/1).
+using TileFn32 = void (*)(float*, const float*, const float*, const float*, int64_t);
+using TileFn64 = void (*)(double*, const double*, const double*, const double*, int64_t);
+struct TileFns {
+  TileFn32 f32 = nullptr;
+  TileFn64 f64 = nullptr;
+};
+using TileLookup = TileFns (*)(const detail::Node&);
 using CpuKernel = void (*)(KernelCtx&);
 // Given the gradients of the outputs, returns one gradient per input (an
 // undefined Tensor where the input gets none).
@@ -67,6 +76,8 @@ struct OpDef {
   bool view = false;    // output 0 is input 0 reinterpreted with another shape
   bool pure = true;     // may be constant-folded and deduplicated
   bool differentiable = true;
+  TileLookup tile = nullptr;  // elementwise ops that can join a fused region
+  bool bool_result = false;  // a predicate: its bool result is exact as 0/1 in a float register
   // Bit i set: input i is read only for its shape, so its producer need not
   // run once shapes are known (shape_of, and the *_like gradient helpers).
   uint32_t shape_inputs = 0;

@@ -34,8 +34,12 @@ Grads g_clamp(GradCtx& c) {
 }
 
 const bool registered = [] {
-  register_op(elementwise_def("select", 3, infer_select, cpu::ternary<Select, true>, g_select));
-  register_op(elementwise_def("clamp", 3, infer_clamp, cpu::ternary<Clamp, false>, g_clamp));
+  OpDef select = elementwise_def("select", 3, infer_select, cpu::ternary<Select, true>, g_select);
+  select.tile = cpu::tile_of<Select, 3, true>;
+  register_op(select);
+  OpDef clamp = elementwise_def("clamp", 3, infer_clamp, cpu::ternary<Clamp, false>, g_clamp);
+  clamp.tile = cpu::tile_of<Clamp, 3>;
+  register_op(clamp);
   return true;
 }();
 

@@ -74,18 +74,37 @@ TS_GRAD(g_cast, is_floating(x.dtype()) ? c.op("cast", {dy}, {{"dtype", x.dtype()
 
 template <class F>
 void float_op(const char* name, GradFn grad) {
-  register_op(elementwise_def(name, 1, infer_float, cpu::unary<F, Domain::Float, false>, grad));
+  OpDef d = elementwise_def(name, 1, infer_float, cpu::unary<F, Domain::Float, false>, grad);
+  d.tile = cpu::tile_of<F, 1>;
+  register_op(d);
 }
 template <class F>
 void numeric_op(const char* name, GradFn grad) {
-  register_op(elementwise_def(name, 1, infer_numeric, cpu::unary<F, Domain::Numeric, false>, grad));
+  OpDef d = elementwise_def(name, 1, infer_numeric, cpu::unary<F, Domain::Numeric, false>, grad);
+  d.tile = cpu::tile_of<F, 1>;
+  register_op(d);
 }
 template <class F>
 void predicate_op(const char* name) {
-  register_op(elementwise_def(name, 1, infer_predicate, cpu::unary<F, Domain::Any, true>, nullptr));
+  OpDef d = elementwise_def(name, 1, infer_predicate, cpu::unary<F, Domain::Any, true>, nullptr);
+  d.tile = cpu::tile_of<F, 1>;
+  d.bool_result = true;
+  register_op(d);
 }
 
 void cast_kernel(KernelCtx& k) { k.out[0] = k.in[0].astype(k.out[0].dtype()); }
+
+// In a region, a cast rounds through its target type so the register holds
+// exactly what the unfused cast would have stored.
+template <class To>
+struct CastTo {
+  template <class C> static C f(C a) { return C(compute_t<To>(convert<To>(a))); }
+};
+TileFns cast_tile(const detail::Node& n) {
+  TileFns fns;
+  dispatch_all(std::get<DType>(n.attrs.at("dtype")), [&](auto tag) { fns = cpu::tile_of<CastTo<decltype(tag)>, 1>(n); });
+  return fns;
+}
 
 const bool registered = [] {
   using namespace math;
@@ -129,7 +148,9 @@ const bool registered = [] {
   OpDef identity = elementwise_def("identity", 1, infer_same, nullptr, g_identity);
   identity.view = true;
   register_op(identity);
-  register_op(elementwise_def("cast", 1, infer_cast, cast_kernel, g_cast));
+  OpDef cast = elementwise_def("cast", 1, infer_cast, cast_kernel, g_cast);
+  cast.tile = cast_tile;
+  register_op(cast);
   return true;
 }();
 

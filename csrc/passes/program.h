@@ -10,6 +10,18 @@
 
 namespace ts {
 
+// A unit of execution (DESIGN.md): one op, or elementwise ops stitched into
+// one kernel, optionally around an anchor whose epilogue (matmul) or
+// prologue (reduction) they are.
+struct Region {
+  enum class Kind { Single, Elementwise, Reduce, Matmul };
+  Kind kind = Kind::Single;
+  std::vector<int> nodes;  // members in execution order (a matmul anchor first, a reduction anchor last)
+  int anchor = -1;         // the matmul or reduction node, if any
+  int root = -1;           // the node whose output leaves the region
+  DType compute = DType::Float32;  // register type of a fused region: float32 or float64
+};
+
 struct Program {
   std::shared_ptr<detail::GraphData> g;
   std::vector<int> nodes;                      // node ids to execute, in execution order
@@ -20,6 +32,7 @@ struct Program {
   std::vector<int> targets;                    // tensor ids
   std::vector<int> target_ops;                 // node ids
   std::unordered_map<int, int> alias;          // tensor id -> tensor id with the same value
+  std::vector<Region> regions;                 // after fuse(), in execution order
 
   const detail::Node& node(int id) const { return g->nodes[id]; }
   int resolve(int t) const {
@@ -44,5 +57,11 @@ void fold(Program& p);
 // a read sees the value at the start of the run unless a control dependency
 // puts it after an assignment.
 void schedule(Program& p);
+// Partitions the scheduled nodes into regions: maximal groups of same-shaped
+// elementwise ops (a producer joins when all its users are in the region),
+// fused into a matmul's epilogue or a trailing-axes reduction's prologue.
+// A tensor used by several regions is materialized once. Every node becomes
+// its own region when `enabled` is false.
+void fuse(Program& p, bool enabled);
 
 }  // namespace ts

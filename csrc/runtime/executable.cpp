@@ -61,8 +61,14 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
     } else {
       ins.clear();
       for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);
-      std::vector<NDArray> outs = call_kernel(n, ins, st.out_types);
-      for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
+      if (st.fused) {
+        NDArray out(st.out_types[0].dims, st.out_types[0].dtype);
+        cpu::run_fused(*st.fused, ins, out);
+        slots[st.out[0]] = std::move(out);
+      } else {
+        std::vector<NDArray> outs = call_kernel(n, ins, st.out_types);
+        for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
+      }
     }
     for (int s : st.release) slots[s] = NDArray();
   }

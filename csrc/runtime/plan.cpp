@@ -1,6 +1,7 @@
 #include "runtime/plan.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
@@ -25,7 +26,7 @@ std::string explain(const Plan& plan, const Program& p) {
   std::ostringstream s;
   int kernels = 0;
   for (const Step& st : plan.steps)
-    if (st.node->def->cpu) ++kernels;
+    if (st.fused || st.node->def->cpu) ++kernels;
   s << "executable: " << kernels << " kernel" << (kernels == 1 ? "" : "s") << ", " << plan.steps.size()
     << " step" << (plan.steps.size() == 1 ? "" : "s") << ", " << plan.known.size() << " folded constant"
     << (plan.known.size() == 1 ? "" : "s") << ", peak memory " << human(plan.peak_bytes) << "\n";
@@ -33,17 +34,25 @@ std::string explain(const Plan& plan, const Program& p) {
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
     int64_t read = 0, written = 0;
-    for (size_t i = 0; i < n.inputs.size(); ++i)
-      if (n.def->reads_value(i)) read += bytes_of(p.types.at(n.inputs[i]));
+    std::vector<int> inputs = st.fused ? st.fused->inputs : n.inputs;
+    for (size_t i = 0; i < st.in.size(); ++i)
+      if (st.in[i] >= 0) read += bytes_of(p.types.at(p.resolve(inputs[i])));
     for (const TensorType& t : st.out_types) written += bytes_of(t);
-    const char* kind = n.def->cpu ? "kernel" : n.def->view ? "view" : "state";
-    s << "  " << kind << " " << (n.def->cpu ? std::to_string(k++) : std::string("-")) << ": " << n.type << " '"
-      << n.name << "' (";
-    for (size_t i = 0; i < n.inputs.size(); ++i) s << (i ? ", " : "") << p.types.at(n.inputs[i]).str();
+    const bool kernel = st.fused || n.def->cpu;
+    s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(n.def->view ? "view" : "state")) << ": ";
+    if (st.fused) {
+      s << "fused '" << n.name << "' [";
+      for (size_t i = 0; i < st.fused->ops.size(); ++i) s << (i ? ", " : "") << st.fused->ops[i];
+      s << "]";
+    } else {
+      s << n.type << " '" << n.name << "'";
+    }
+    s << " (";
+    for (size_t i = 0; i < inputs.size(); ++i) s << (i ? ", " : "") << p.types.at(p.resolve(inputs[i])).str();
     s << ") -> (";
     for (size_t i = 0; i < st.out_types.size(); ++i) s << (i ? ", " : "") << st.out_types[i].str();
     s << ")";
-    if (n.def->cpu) s << "  read " << human(read) << ", wrote " << human(written);
+    if (kernel) s << "  read " << human(read) << ", wrote " << human(written);
     s << "\n";
   }
   return s.str();
@@ -51,11 +60,17 @@ std::string explain(const Plan& plan, const Program& p) {
 
 }  // namespace
 
+bool fusion_enabled() {
+  const char* env = std::getenv("TENSORSTITCH_FUSION");
+  return !(env && std::string(env) == "0");
+}
+
 Plan build_plan(Program p) {
   prune(p, false);
   specialize(p);
   fold(p);
   schedule(p);
+  fuse(p, fusion_enabled());
 
   Plan plan;
   std::map<int, int> slot;  // tensor id -> slot
@@ -67,22 +82,29 @@ Plan build_plan(Program p) {
   };
   for (int t : p.feeds) plan.feed_slots.push_back(slot_of(t));
   std::set<int> vars;
-  for (int id : p.nodes) {
-    const detail::Node& n = p.node(id);
+  auto add_input = [&](Step& st, int t, bool value) {
+    t = p.resolve(t);
+    if (!value) {
+      const TensorType& type = p.types.at(t);
+      st.in.push_back(-1);
+      st.shape_args.push_back(NDArray::wrap(nullptr, type.dims, type.dtype, nullptr));
+      return;
+    }
+    st.in.push_back(slot_of(t));
+    st.shape_args.emplace_back();
+    auto it = p.known.find(t);
+    if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
+  };
+  for (const Region& r : p.regions) {
+    const detail::Node& n = p.node(r.root);
     Step st;
     st.node = &n;
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      int t = p.resolve(n.inputs[i]);
-      if (!n.def->reads_value(i)) {
-        const TensorType& type = p.types.at(t);
-        st.in.push_back(-1);
-        st.shape_args.push_back(NDArray::wrap(nullptr, type.dims, type.dtype, nullptr));
-        continue;
-      }
-      st.in.push_back(slot_of(t));
-      st.shape_args.emplace_back();
-      auto it = p.known.find(t);
-      if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
+    if (r.kind != Region::Kind::Single) {
+      st.fused = cpu::compile_region(p, r);
+      for (size_t j = 0; j < st.fused->inputs.size(); ++j)
+        add_input(st, st.fused->inputs[j], int(j) != st.fused->matmul_input);
+    } else {
+      for (size_t i = 0; i < n.inputs.size(); ++i) add_input(st, n.inputs[i], n.def->reads_value(i));
     }
     for (int t : n.outputs) {
       st.out.push_back(slot_of(t));

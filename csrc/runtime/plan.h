@@ -5,12 +5,14 @@
 #include <utility>
 #include <vector>
 
+#include "backends/cpu/fused.h"
 #include "passes/program.h"
 
 namespace ts {
 
 struct Step {
-  const detail::Node* node = nullptr;
+  const detail::Node* node = nullptr;  // the op, or a fused region's root
+  std::shared_ptr<const cpu::FusedKernel> fused;  // set for a fused region
   std::vector<int> in, out;            // slots; -1 for an input read only for its shape
   std::vector<NDArray> shape_args;     // per input: a shape-only stand-in where in[i] is -1
   std::vector<TensorType> out_types;
@@ -28,7 +30,8 @@ struct Plan {
   std::string explain;
 };
 
-// Runs the compile pipeline (prune, specialize, fold, schedule) and lays out slots.
+// Runs the compile pipeline (prune, specialize, fold, schedule, fuse) and
+// lays out slots. TENSORSTITCH_FUSION=0 in the environment turns fusion off.
 Plan build_plan(Program p);
 
 }  // namespace ts

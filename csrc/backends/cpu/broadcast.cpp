@@ -1,5 +1,9 @@
 #include "backends/cpu/broadcast.h"
 
+#include <string>
+
+#include "tensorstitch/error.h"
+
 namespace ts::cpu {
 
 Dims contiguous_strides(const Dims& shape) {
@@ -30,6 +34,8 @@ Broadcast make_strided(const Dims& out, const std::vector<Dims>& strides) {
 Broadcast make_broadcast(const Dims& out, const std::vector<Dims>& ins) {
   std::vector<Dims> strides;
   for (const Dims& in : ins) {
+    if (in.size() > out.size()) throw ShapeError("internal: cannot broadcast " + std::to_string(in.size()) +
+                                                 " dims to " + std::to_string(out.size()));
     Dims s(out.size(), 0);
     Dims cs = contiguous_strides(in);
     size_t lead = out.size() - in.size();

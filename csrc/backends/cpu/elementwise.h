@@ -99,3 +99,26 @@ void ternary(KernelCtx& k) {
 }
 
 }  // namespace ts::cpu
+
+namespace ts::cpu {
+
+// Tile forms for fused regions: registers hold the compute type C.
+template <class F, class C, int kArity, bool kBoolFirst>
+void tile_apply(C* d, const C* a, const C* b, const C* c, int64_t n) {
+  if constexpr (kArity == 1) {
+    for (int64_t i = 0; i < n; ++i) d[i] = C(F::f(a[i]));
+  } else if constexpr (kArity == 2) {
+    for (int64_t i = 0; i < n; ++i) d[i] = C(F::f(a[i], b[i]));
+  } else if constexpr (kBoolFirst) {
+    for (int64_t i = 0; i < n; ++i) d[i] = C(F::f(a[i] != C(0), b[i], c[i]));
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = C(F::f(a[i], b[i], c[i]));
+  }
+}
+
+template <class F, int kArity, bool kBoolFirst = false>
+TileFns tile_of(const detail::Node&) {
+  return {tile_apply<F, float, kArity, kBoolFirst>, tile_apply<F, double, kArity, kBoolFirst>};
+}
+
+}  // namespace ts::cpu

@@ -16,11 +16,12 @@ namespace {
 struct Gemm {
   int64_t m, n, k;
   bool ta, tb;
+  int64_t lda_rows = 0;  // rows of a stored transposed A when computing a panel of it (0: m)
 };
 
 template <class T>
 void gemm(const Gemm& g, const T* a, const T* b, T* c) {
-  const blasint lda = blasint(std::max<int64_t>(1, g.ta ? g.m : g.k));
+  const blasint lda = blasint(std::max<int64_t>(1, g.ta ? (g.lda_rows ? g.lda_rows : g.m) : g.k));
   const blasint ldb = blasint(std::max<int64_t>(1, g.tb ? g.k : g.n));
   const blasint ldc = blasint(std::max<int64_t>(1, g.n));
   const auto ta = g.ta ? CblasTrans : CblasNoTrans, tb = g.tb ? CblasTrans : CblasNoTrans;
@@ -43,7 +44,7 @@ void gemm(const Gemm& g, const T* a, const T* b, T* c) {
 
 }  // namespace
 
-void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray& out) {
+void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray& out, const PanelDone& done) {
   // Half-precision inputs compute in float32 through sgemm.
   const bool narrow = out.dtype() == DType::Float16 || out.dtype() == DType::BFloat16;
   NDArray a = narrow ? a_in.astype(DType::Float32) : a_in, b = narrow ? b_in.astype(DType::Float32) : b_in;
@@ -56,6 +57,7 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
   if (g.m * g.n == 0 || count == 0) return;
   if (g.k == 0) {
     std::memset(out.data(), 0, out.nbytes());
+    if (done) done(0, out.size());
     return;
   }
   Broadcast bc = make_broadcast(batch, {abatch, bbatch});
@@ -66,6 +68,22 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
       const T* pb = b.data_as<T>();
       T* pc = c.data_as<T>();
       const int64_t sa = g.m * g.k, sb = g.k * g.n, sc = g.m * g.n;
+      if (done) {
+        // Panels of rows, each finished by the epilogue while in cache.
+        const int64_t rows = std::max<int64_t>(16, (int64_t(1) << 17) / std::max<int64_t>(g.n, 1));
+        for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+          for (int64_t i = 0; i < n; ++i)
+            for (int64_t r0 = 0; r0 < g.m; r0 += rows) {
+              Gemm panel = g;
+              panel.m = std::min(rows, g.m - r0);
+              const T* ap = pa + (off[0] + i * st[0]) * sa + (g.ta ? r0 : r0 * g.k);
+              if (g.ta) panel.lda_rows = g.m;
+              gemm(panel, ap, pb + (off[1] + i * st[1]) * sb, pc + (o + i) * sc + r0 * g.n);
+              done((o + i) * sc + r0 * g.n, (o + i) * sc + (r0 + panel.m) * g.n);
+            }
+        });
+        return;
+      }
       // One gemm per batch element; OpenBLAS threads each one itself.
       for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
         for (int64_t i = 0; i < n; ++i) gemm(g, pa + (off[0] + i * st[0]) * sa, pb + (off[1] + i * st[1]) * sb, pc + (o + i) * sc);
@@ -76,6 +94,25 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
     NDArray converted = c.astype(out.dtype());
     std::memcpy(out.data(), converted.data(), out.nbytes());
   }
+}
+
+void matmul_op(const detail::Node& node, const NDArray& a_in, const NDArray& b_in, NDArray& out, const PanelDone& done) {
+  auto flag = [&](const char* key) {
+    auto it = node.attrs.find(key);
+    return it != node.attrs.end() && std::get<int64_t>(it->second) != 0;
+  };
+  const DType dt = out.dtype();
+  NDArray a = a_in.dtype() == dt ? a_in : a_in.astype(dt);
+  NDArray b = b_in.dtype() == dt ? b_in : b_in.astype(dt);
+  const bool ta = flag("transpose_a") && a.rank() > 1, tb = flag("transpose_b") && b.rank() > 1;
+  // Vectors become a one-row / one-column matrix.
+  if (a.rank() == 1) a = a.reshaped({1, a.shape()[0]});
+  if (b.rank() == 1) b = b.reshaped({b.shape()[0], 1});
+  Dims full(out.shape());
+  if (a_in.rank() == 1) full.insert(full.end() - (b_in.rank() == 1 ? 0 : 1), 1);
+  if (b_in.rank() == 1) full.push_back(1);
+  NDArray o = out.reshaped(full);
+  matmul(a, b, ta, tb, o, done);
 }
 
 }  // namespace ts::cpu

@@ -267,6 +267,15 @@ class Graph:
             mean = self.squeeze(mean, axes if axes is not None else list(range(x.ndim)))
         return mean, var
 
+    # ---- neural network ----
+    def softmax(self, x, axis=-1, name=None):
+        """exp(x) / sum(exp(x)) along ``axis``, one pass over memory."""
+        return self._op1("softmax", [x], name, axis=int(axis))
+
+    def log_softmax(self, x, axis=-1, name=None):
+        """x - log(sum(exp(x))) along ``axis``."""
+        return self._op1("log_softmax", [x], name, axis=int(axis))
+
     # ---- linear algebra ----
     def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
         a, b = self._pair(a, b)

@@ -41,22 +41,42 @@ void softmax_kernel(KernelCtx& k) {
         for (int64_t l = b; l < e; ++l) {
           const int64_t base = (l / v.inner) * v.n * v.inner + l % v.inner;
           C m = -INFINITY;
-          for (int64_t i = 0; i < v.n; ++i) {
-            line[i] = C(px[base + i * v.inner]);
-            m = line[i] > m || line[i] != line[i] ? line[i] : m;
+          bool nan = false;
+          if (v.inner == 1) {
+            const T* row = px + base;
+#pragma omp simd reduction(max : m) reduction(|| : nan)
+            for (int64_t i = 0; i < v.n; ++i) {
+              const C xi = C(row[i]);
+              line[i] = xi;
+              nan = nan || xi != xi;
+              m = xi > m ? xi : m;
+            }
+          } else {
+            for (int64_t i = 0; i < v.n; ++i) {
+              line[i] = C(px[base + i * v.inner]);
+              nan = nan || line[i] != line[i];
+              m = line[i] > m ? line[i] : m;
+            }
           }
+          if (nan) m = NAN;
           if (m == -INFINITY) m = 0;  // an all -inf line gives NaN like NumPy's, not -inf - -inf
           C sum = 0;
-          for (int64_t i = 0; i < v.n; ++i) {
-            line[i] = line[i] - m;
-            sum += math::fexp(line[i]);
-          }
           if constexpr (kLog) {
+#pragma omp simd reduction(+ : sum)
+            for (int64_t i = 0; i < v.n; ++i) {
+              line[i] = line[i] - m;
+              sum += math::fexp(line[i]);
+            }
             const C ls = math::flog(sum);
             for (int64_t i = 0; i < v.n; ++i) po[base + i * v.inner] = T(line[i] - ls);
           } else {
+#pragma omp simd reduction(+ : sum)
+            for (int64_t i = 0; i < v.n; ++i) {
+              line[i] = math::fexp(line[i] - m);
+              sum += line[i];
+            }
             const C inv = C(1) / sum;
-            for (int64_t i = 0; i < v.n; ++i) po[base + i * v.inner] = T(math::fexp(line[i]) * inv);
+            for (int64_t i = 0; i < v.n; ++i) po[base + i * v.inner] = T(line[i] * inv);
           }
         }
       });

@@ -103,9 +103,10 @@ void store(const C* v, int64_t n, DType dt, void* out, int64_t s) {
 
 // Elementwise over [begin, end) of the iteration space, in parallel tiles.
 template <class C>
-void run_range(const FusedKernel& k, const std::vector<const void*>& in, void* out, int64_t begin, int64_t end) {
+void run_range(const FusedKernel& k, const std::vector<const void*>& in, void* out, int64_t begin, int64_t end,
+               bool parallel = true) {
   const int64_t tiles = (end - begin + kTile - 1) / kTile;
-  parallel_for(tiles, 4, [&](int64_t tb, int64_t te) {
+  parallel_for(tiles, parallel ? 4 : tiles, [&](int64_t tb, int64_t te) {
     C* regs = thread_registers<C>(k.num_regs);
     for (int64_t t = tb; t < te; ++t) {
       const int64_t s = begin + t * kTile, n = std::min(kTile, end - s);
@@ -126,18 +127,30 @@ Acc reduce_span(const FusedKernel& k, const std::vector<const void*>& in, int64_
   for (int64_t t = s; t < e; t += kTile) {
     const int64_t n = std::min(kTile, e - t);
     const C* v = evaluate<C>(k, in, t, n, regs);
-    if (is_max || is_min) {
+    bool nan = false;
+    if (is_max) {
       C m = C(acc.v);
+#pragma omp simd reduction(max : m) reduction(|| : nan)
       for (int64_t i = 0; i < n; ++i) {
-        acc.nan = acc.nan || v[i] != v[i];
-        m = is_max ? (v[i] > m ? v[i] : m) : (v[i] < m ? v[i] : m);
+        nan = nan || v[i] != v[i];
+        m = v[i] > m ? v[i] : m;
+      }
+      acc.v = double(m);
+    } else if (is_min) {
+      C m = C(acc.v);
+#pragma omp simd reduction(min : m) reduction(|| : nan)
+      for (int64_t i = 0; i < n; ++i) {
+        nan = nan || v[i] != v[i];
+        m = v[i] < m ? v[i] : m;
       }
       acc.v = double(m);
     } else {
       C part = 0;
+#pragma omp simd reduction(+ : part)
       for (int64_t i = 0; i < n; ++i) part += v[i];
       acc.v += double(part);
     }
+    acc.nan = acc.nan || nan;
   }
   return acc;
 }
@@ -199,7 +212,7 @@ void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& o
   NDArray product = in_place ? out : NDArray(out.shape(), k.compute);
   ptrs[k.matmul_input] = product.data();
   matmul_op(*k.matmul, ins[0], ins[1], product,
-            [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out.data(), begin, end); });
+            [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out.data(), begin, end, false); });
 }
 
 }  // namespace

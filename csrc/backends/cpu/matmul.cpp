@@ -4,6 +4,7 @@
 // another BLAS loaded in the same process.
 #include <cblas.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/cpu/broadcast.h"
@@ -16,12 +17,12 @@ namespace {
 struct Gemm {
   int64_t m, n, k;
   bool ta, tb;
-  int64_t lda_rows = 0;  // rows of a stored transposed A when computing a panel of it (0: m)
+  int64_t lda_rows = 0;  // rows of a stored transposed A (its leading dimension), when a panel of it
 };
 
 template <class T>
 void gemm(const Gemm& g, const T* a, const T* b, T* c) {
-  const blasint lda = blasint(std::max<int64_t>(1, g.ta ? (g.lda_rows ? g.lda_rows : g.m) : g.k));
+  const blasint lda = blasint(std::max<int64_t>(1, g.ta ? g.lda_rows : g.k));
   const blasint ldb = blasint(std::max<int64_t>(1, g.tb ? g.k : g.n));
   const blasint ldc = blasint(std::max<int64_t>(1, g.n));
   const auto ta = g.ta ? CblasTrans : CblasNoTrans, tb = g.tb ? CblasTrans : CblasNoTrans;
@@ -40,6 +41,14 @@ void gemm(const Gemm& g, const T* a, const T* b, T* c) {
         }
       }
   }
+}
+
+void single_threaded_blas() {
+  static const bool once = [] {
+    scipy_openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)once;
 }
 
 }  // namespace
@@ -61,6 +70,17 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
     return;
   }
   Broadcast bc = make_broadcast(batch, {abatch, bbatch});
+  // Batch offsets of a and b for every output batch element.
+  std::vector<std::array<int64_t, 2>> offsets(count);
+  for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
+    for (int64_t i = 0; i < n; ++i) offsets[o + i] = {off[0] + i * st[0], off[1] + i * st[1]};
+  });
+  // Row panels spread over our pool, each a single-threaded gemm followed by
+  // its epilogue while the panel is in cache. (OpenBLAS's own threads would
+  // keep spinning after each call and slow the kernels that follow.)
+  single_threaded_blas();
+  const int64_t rows = std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(g.n, 1));
+  const int64_t per_batch = (g.m + rows - 1) / rows;
   dispatch_all(c.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half> && !std::is_same_v<T, bfloat16>) {
@@ -68,25 +88,16 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
       const T* pb = b.data_as<T>();
       T* pc = c.data_as<T>();
       const int64_t sa = g.m * g.k, sb = g.k * g.n, sc = g.m * g.n;
-      if (done) {
-        // Panels of rows, each finished by the epilogue while in cache.
-        const int64_t rows = std::max<int64_t>(16, (int64_t(1) << 17) / std::max<int64_t>(g.n, 1));
-        for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
-          for (int64_t i = 0; i < n; ++i)
-            for (int64_t r0 = 0; r0 < g.m; r0 += rows) {
-              Gemm panel = g;
-              panel.m = std::min(rows, g.m - r0);
-              const T* ap = pa + (off[0] + i * st[0]) * sa + (g.ta ? r0 : r0 * g.k);
-              if (g.ta) panel.lda_rows = g.m;
-              gemm(panel, ap, pb + (off[1] + i * st[1]) * sb, pc + (o + i) * sc + r0 * g.n);
-              done((o + i) * sc + r0 * g.n, (o + i) * sc + (r0 + panel.m) * g.n);
-            }
-        });
-        return;
-      }
-      // One gemm per batch element; OpenBLAS threads each one itself.
-      for_each_row<2>(bc, [&](int64_t o, std::array<int64_t, 2> off, int64_t n, std::array<int64_t, 2> st) {
-        for (int64_t i = 0; i < n; ++i) gemm(g, pa + (off[0] + i * st[0]) * sa, pb + (off[1] + i * st[1]) * sb, pc + (o + i) * sc);
+      parallel_for(count * per_batch, 1, [&](int64_t jb, int64_t je) {
+        for (int64_t j = jb; j < je; ++j) {
+          const int64_t batch = j / per_batch, r0 = (j % per_batch) * rows;
+          Gemm panel = g;
+          panel.m = std::min(rows, g.m - r0);
+          panel.lda_rows = g.m;
+          const T* ap = pa + offsets[batch][0] * sa + (g.ta ? r0 : r0 * g.k);
+          gemm(panel, ap, pb + offsets[batch][1] * sb, pc + batch * sc + r0 * g.n);
+          if (done) done(batch * sc + r0 * g.n, batch * sc + (r0 + panel.m) * g.n);
+        }
       });
     }
   });

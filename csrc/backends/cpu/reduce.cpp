@@ -20,9 +20,11 @@ acc_t<T> reduce_row(const T* p, int64_t n, Reduce kind) {
     case Reduce::Sum:
     case Reduce::Mean: {
       A s = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        if constexpr (std::is_integral_v<A>) s = A(uint64_t(s) + uint64_t(A(p[i])));
-        else s += A(compute_t<T>(p[i]));
+      if constexpr (std::is_integral_v<A>) {
+        for (int64_t i = 0; i < n; ++i) s = A(uint64_t(s) + uint64_t(A(p[i])));
+      } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t i = 0; i < n; ++i) s += A(compute_t<T>(p[i]));
       }
       return s;
     }

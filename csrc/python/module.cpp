@@ -40,6 +40,39 @@ NDArray wrap_numpy(py::array arr, DType dt) {
   return NDArray::wrap(const_cast<void*>(arr.data()), shape, dt, owner);
 }
 
+// The DType of a native-endian NumPy array, or false.
+bool numpy_dtype(const py::array& a, DType* out) {
+  const py::dtype dt = a.dtype();
+  const char kind = dt.kind(), order = dt.byteorder();
+  if (order == '>') return false;
+  const py::ssize_t size = dt.itemsize();
+  if (kind == 'b') *out = DType::Bool;
+  else if (kind == 'f' && size == 2) *out = DType::Float16;
+  else if (kind == 'f' && size == 4) *out = DType::Float32;
+  else if (kind == 'f' && size == 8) *out = DType::Float64;
+  else if (kind == 'i' && size == 1) *out = DType::Int8;
+  else if (kind == 'u' && size == 1) *out = DType::UInt8;
+  else if (kind == 'i' && size == 4) *out = DType::Int32;
+  else if (kind == 'i' && size == 8) *out = DType::Int64;
+  else return false;
+  return true;
+}
+
+// A feed value as an NDArray for a placeholder of dtype `want`: NDArrays as
+// they are, NumPy arrays that already fit wrapped without copying, anything
+// else through the Python rules (tensorstitch.executable.feed_array).
+NDArray to_feed(const py::handle& obj, DType want) {
+  if (py::isinstance<NDArray>(obj)) return obj.cast<NDArray>();
+  if (py::isinstance<py::array>(obj)) {
+    py::array a = py::reinterpret_borrow<py::array>(obj);
+    DType dt;
+    const bool fits = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
+    if (fits && numpy_dtype(a, &dt) && dt == want && a.ndim() <= 16) return wrap_numpy(a, dt);
+  }
+  static py::object slow = py::module_::import("tensorstitch.executable").attr("feed_array");
+  return slow(py::cast(want), obj).cast<NDArray>();
+}
+
 TensorType make_type(const py::object& shape, DType dt) {
   TensorType t;
   t.dtype = dt;
@@ -109,6 +142,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("default_device", &default_device);
   m.def("num_threads", &num_threads);
   m.def("op_names", &op_names);
+  m.def("to_feed", [](const py::handle& obj, DType want) { return to_feed(obj, want); });
   m.def("op_info", [](const std::string& name) {
     const OpDef* d = find_op(name);
     if (!d) throw GraphError("unknown operation type '" + name + "'");
@@ -164,6 +198,17 @@ PYBIND11_MODULE(_core, m) {
       .def("run", [](const Executable& e, const std::vector<NDArray>& feeds) {
              py::gil_scoped_release nogil;
              return e.run(feeds);
+           })
+      .def("run_objects", [](const Executable& e, const py::sequence& values) {
+             const auto& feeds = e.feed_tensors();
+             if (size_t(py::len(values)) != feeds.size())
+               throw FeedError("run: got " + std::to_string(py::len(values)) + " feeds; expected " +
+                               std::to_string(feeds.size()));
+             std::vector<NDArray> arrays;
+             arrays.reserve(feeds.size());
+             for (size_t i = 0; i < feeds.size(); ++i) arrays.push_back(to_feed(values[i], feeds[i].dtype()));
+             py::gil_scoped_release nogil;
+             return e.run(arrays);
            })
       .def("explain", [](const Executable& e) { return e.explain(); })
       .def("explain_for", [](const Executable& e, const std::vector<std::pair<py::object, DType>>& types) {

@@ -88,11 +88,23 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
 
 namespace detail {
 
+bool same_types(const std::vector<TensorType>& a, const std::vector<TensorType>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].dtype != b[i].dtype || a[i].dims != b[i].dims) return false;
+  return true;
+}
+
 std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorType>& concrete) {
-  std::string key = signature(concrete);
   std::lock_guard<std::mutex> lock(mu);
+  if (last_plan && same_types(concrete, last_types)) return last_plan;
+  std::string key = signature(concrete);
   auto it = plans.find(key);
-  if (it != plans.end()) return it->second;
+  if (it != plans.end()) {
+    last_types = concrete;
+    last_plan = it->second;
+    return last_plan;
+  }
   Program p;
   p.g = g;
   for (const Tensor& t : feeds) p.feeds.push_back(t.id());
@@ -105,6 +117,8 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
     plan = std::make_shared<const Plan>(build_plan(std::move(p)));
   }
   plans[key] = plan;
+  last_types = concrete;
+  last_plan = plan;
   return plan;
 }
 

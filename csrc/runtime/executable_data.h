@@ -21,6 +21,9 @@ struct ExecutableData {
   Device device;
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const Plan>> plans;  // by signature
+  // The last signature used: repeated runs skip building the key.
+  std::vector<TensorType> last_types;
+  std::shared_ptr<const Plan> last_plan;
 
   std::shared_ptr<const Plan> plan_for(const std::vector<TensorType>& concrete);
 };

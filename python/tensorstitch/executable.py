@@ -44,17 +44,18 @@ def resolve_device(device):
     return device if isinstance(device, _core.Device) else _core.Device(str(device))
 
 
-def feed_array(ph, value):
-    """A feed value as an NDArray for placeholder ``ph``: arrays keep their
-    dtype (a mismatch is a FeedError), Python values take the placeholder's."""
+def feed_array(dtype, value):
+    """A feed value as an NDArray for a placeholder of ``dtype``: arrays keep
+    their dtype (a mismatch is a FeedError when run), Python values take the
+    placeholder's, and float arrays convert for bfloat16 placeholders."""
     if isinstance(value, NDArray):
         return value
     if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__dlpack__"):
         arr = asarray(value)
-        if ph.dtype == bfloat16 and arr.dtype != bfloat16 and np.asarray(value).dtype.kind == "f":
+        if dtype == bfloat16 and arr.dtype != bfloat16 and np.asarray(value).dtype.kind == "f":
             return arr._astype(bfloat16)
         return arr
-    return asarray(value, dtype=ph.dtype)
+    return asarray(value, dtype=dtype)
 
 
 _pool = None
@@ -107,7 +108,8 @@ class Executable:
     def feeds(self):
         return list(self._feeds)
 
-    def _arrays(self, feeds):
+    def _ordered(self, feeds):
+        """Feed values in compile order (validated when keyed by placeholder)."""
         feeds = feeds or {}
         if isinstance(feeds, dict):
             for k in feeds:
@@ -118,19 +120,20 @@ class Executable:
             missing = [f.name for f in self._feeds if f not in feeds]
             if missing:
                 raise _core.FeedError(f"run: missing feeds for placeholders {missing}")
-            values = [feeds[f] for f in self._feeds]
-        else:
-            values = list(feeds)
-            if len(values) != len(self._feeds):
-                raise _core.FeedError(f"run: got {len(values)} feeds; expected {len(self._feeds)}")
-        return [feed_array(ph, v) for ph, v in zip(self._feeds, values)]
+            return [feeds[f] for f in self._feeds]
+        return feeds
 
     def run(self, feeds=None):
-        """Run once; returns the targets as NDArrays."""
-        return self._exe.run(self._arrays(feeds))
+        """Run once; returns the targets as NDArrays. The fast path is a list
+        of NDArrays or NumPy arrays of the placeholders' dtypes."""
+        if type(feeds) is list:
+            return self._exe.run_objects(feeds)
+        return self._exe.run_objects(self._ordered(feeds))
 
     def run_async(self, feeds=None):
-        arrays = self._arrays(feeds)
+        arrays = [_core.to_feed(v, ph.dtype) for ph, v in zip(self._feeds, self._ordered(feeds))]
+        if len(arrays) != len(self._feeds):
+            raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
         return Future.submit(self._exe.run, arrays)
 
     def explain(self, feeds=None):

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _core
 from ._dtypes import as_dtype, bfloat16, bool_, float32, int32, is_floating, is_integer
-from .executable import Executable, Future, TensorType, feed_array, resolve_device
+from .executable import Executable, Future, TensorType, resolve_device
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor, unwrap_op
 
@@ -366,7 +366,7 @@ class Graph:
         pairs = []
         for ph, value in feeds.items():
             ph = self._feed_key(ph)
-            pairs.append((ph._t, feed_array(ph, value)))
+            pairs.append((ph._t, _core.to_feed(value, ph.dtype)))
         ops = [unwrap_op(o, self) for o in target_ops]
         out = self._g.run(pairs, [self._tensor(t)._t for t in targets], ops, resolve_device(device))
         return out

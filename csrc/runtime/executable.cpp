@@ -4,6 +4,7 @@
 
 #include "ops/infer_util.h"
 #include "ops/op_def.h"
+#include "runtime/allocator.h"
 #include "runtime/executable_data.h"
 #include "runtime/kernel_call.h"
 
@@ -46,7 +47,9 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
     for (int v : plan.variables) state[v] = g.variable_values.at(v);
   }
   std::map<int, bool> written;
-  std::vector<NDArray> ins;
+  std::vector<NDArray> ins, outs;
+  const std::shared_ptr<void> arena = plan.arena_bytes ? allocate_host(plan.arena_bytes) : nullptr;
+  char* const arena_base = static_cast<char*>(arena.get());
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
     const std::string& type = n.type;
@@ -61,14 +64,17 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
     } else {
       ins.clear();
       for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);
+      outs.assign(st.out.size(), NDArray());
+      for (size_t k = 0; k < st.arena_offset.size(); ++k)
+        if (st.arena_offset[k] >= 0)
+          outs[k] = NDArray::wrap(arena_base + st.arena_offset[k], st.out_types[k].dims, st.out_types[k].dtype, arena);
       if (st.fused) {
-        NDArray out(st.out_types[0].dims, st.out_types[0].dtype);
-        cpu::run_fused(*st.fused, ins, out);
-        slots[st.out[0]] = std::move(out);
+        if (!outs[0].defined()) outs[0] = NDArray(st.out_types[0].dims, st.out_types[0].dtype);
+        cpu::run_fused(*st.fused, ins, outs[0]);
       } else {
-        std::vector<NDArray> outs = call_kernel(n, ins, st.out_types);
-        for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
+        outs = call_kernel(n, ins, st.out_types, std::move(outs));
       }
+      for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }
     for (int s : st.release) slots[s] = NDArray();
   }

@@ -7,7 +7,8 @@
 
 namespace ts {
 
+// `outs` may hold preallocated outputs (from the arena); missing ones are allocated.
 std::vector<NDArray> call_kernel(const detail::Node& node, const std::vector<NDArray>& ins,
-                                 const std::vector<TensorType>& out_types);
+                                 const std::vector<TensorType>& out_types, std::vector<NDArray> outs = {});
 
 }  // namespace ts

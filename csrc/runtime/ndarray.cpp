@@ -57,8 +57,18 @@ NDArray NDArray::clone() const {
 NDArray NDArray::astype(DType dtype) const {
   if (dtype == dtype_) return clone();
   NDArray out(shape_, dtype, device_);
+  copy_into(out);
+  return out;
+}
+
+void NDArray::copy_into(NDArray& out) const {
+  if (out.size() != size()) throw ShapeError("copy_into: element count differs");
+  if (out.dtype() == dtype_) {
+    if (nbytes()) std::memcpy(out.data(), data_, nbytes());
+    return;
+  }
   dispatch_all(dtype_, [&](auto from) {
-    dispatch_all(dtype, [&](auto to) {
+    dispatch_all(out.dtype(), [&](auto to) {
       using From = decltype(from);
       using To = decltype(to);
       const From* src = data_as<From>();
@@ -68,7 +78,6 @@ NDArray NDArray::astype(DType dtype) const {
       });
     });
   });
-  return out;
 }
 
 }  // namespace ts

@@ -29,7 +29,8 @@ std::string explain(const Plan& plan, const Program& p) {
     if (st.fused || st.node->def->cpu) ++kernels;
   s << "executable: " << kernels << " kernel" << (kernels == 1 ? "" : "s") << ", " << plan.steps.size()
     << " step" << (plan.steps.size() == 1 ? "" : "s") << ", " << plan.known.size() << " folded constant"
-    << (plan.known.size() == 1 ? "" : "s") << ", peak memory " << human(plan.peak_bytes) << "\n";
+    << (plan.known.size() == 1 ? "" : "s") << ", peak memory " << human(plan.peak_bytes) << " (arena "
+    << human(plan.arena_bytes) << " reused by liveness, outputs " << human(plan.output_bytes) << ")\n";
   int k = 0;
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
@@ -53,9 +54,67 @@ std::string explain(const Plan& plan, const Program& p) {
     for (size_t i = 0; i < st.out_types.size(); ++i) s << (i ? ", " : "") << st.out_types[i].str();
     s << ")";
     if (kernel) s << "  read " << human(read) << ", wrote " << human(written);
+    for (size_t o = 0; o < st.arena_offset.size(); ++o)
+      if (st.arena_offset[o] >= 0) s << (o ? "," : "  arena@") << st.arena_offset[o];
     s << "\n";
   }
   return s.str();
+}
+
+// Places every intermediate result in one arena, reusing space by liveness
+// (first fit). A view shares its input's buffer, so it extends that buffer's
+// life. Targets (handed to the caller) and values being assigned to
+// variables get memory of their own, never reused within the run.
+void plan_memory(Plan& plan) {
+  std::map<int, int> base;  // slot -> the slot owning its memory
+  auto base_of = [&](int s) {
+    auto it = base.find(s);
+    return it == base.end() ? s : it->second;
+  };
+  std::set<int> own;  // bases that must not live in the arena
+  for (int s : plan.target_slots) own.insert(s);
+  std::map<int, size_t> last;  // base -> last step reading it
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    Step& st = plan.steps[i];
+    if (!st.fused && st.node->def->view && st.in[0] >= 0) base[st.out[0]] = base_of(st.in[0]);
+    if (st.node->type == "assign") own.insert(base_of(st.in[1]));
+    for (int s : st.in)
+      if (s >= 0) last[base_of(s)] = i;
+  }
+  for (int s : plan.target_slots) own.insert(base_of(s));
+  std::map<int64_t, int64_t> used;  // offset -> size of live blocks
+  std::map<int, std::pair<int64_t, size_t>> block;  // base -> (offset, freed after step)
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    Step& st = plan.steps[i];
+    const bool computes = st.fused || (st.node->def->cpu && !st.node->def->view);
+    st.arena_offset.assign(st.out.size(), -1);
+    for (size_t k = 0; computes && k < st.out.size(); ++k) {
+      const int s = st.out[k];
+      const int64_t size = (bytes_of(st.out_types[k]) + 63) / 64 * 64;
+      if (own.count(base_of(s))) {
+        plan.output_bytes += size;
+        continue;
+      }
+      int64_t at = 0;  // first fit among the live blocks
+      for (auto& [off, len] : used) {
+        if (off - at >= size) break;
+        at = std::max(at, off + len);
+      }
+      used[at] = size;
+      st.arena_offset[k] = at;
+      plan.arena_bytes = std::max(plan.arena_bytes, at + size);
+      block[s] = {at, last.count(s) ? std::max(last[s], i) : i};
+    }
+    for (auto it = block.begin(); it != block.end();) {
+      if (it->second.second == i) {
+        used.erase(it->second.first);
+        it = block.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  plan.peak_bytes = plan.arena_bytes + plan.output_bytes;
 }
 
 }  // namespace
@@ -121,8 +180,8 @@ Plan build_plan(Program p) {
   }
   plan.variables.assign(vars.begin(), vars.end());
 
-  // Release each slot after its last reader, unless a target or feed; track
-  // the peak of live intermediate bytes.
+  // Drop each slot's reference after its last reader (targets, feeds and
+  // folded values stay).
   std::set<int> pinned(plan.target_slots.begin(), plan.target_slots.end());
   pinned.insert(plan.feed_slots.begin(), plan.feed_slots.end());
   for (auto& kv : plan.known) pinned.insert(kv.first);
@@ -130,22 +189,15 @@ Plan build_plan(Program p) {
   for (size_t i = 0; i < plan.steps.size(); ++i)
     for (int s : plan.steps[i].in)
       if (s >= 0) last_use[s] = i;
-  std::map<int, int64_t> size_of;
-  int64_t live = 0;
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& st = plan.steps[i];
-    for (size_t k = 0; k < st.out.size(); ++k) {
-      if (!st.node->def->cpu) continue;  // views and state own no new memory
-      size_of[st.out[k]] = bytes_of(st.out_types[k]);
-      live += size_of[st.out[k]];
-      if (!last_use.count(st.out[k]) && !pinned.count(st.out[k])) st.release.push_back(st.out[k]);
-    }
-    plan.peak_bytes = std::max(plan.peak_bytes, live);
+    for (int s : st.out)
+      if (!last_use.count(s) && !pinned.count(s)) st.release.push_back(s);
     for (int s : st.in)
       if (s >= 0 && last_use[s] == i && !pinned.count(s) && std::find(st.release.begin(), st.release.end(), s) == st.release.end())
         st.release.push_back(s);
-    for (int s : st.release) live -= size_of.count(s) ? size_of[s] : 0;
   }
+  plan_memory(plan);
   plan.explain = explain(plan, p);
   return plan;
 }

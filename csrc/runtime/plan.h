@@ -17,6 +17,7 @@ struct Step {
   std::vector<NDArray> shape_args;     // per input: a shape-only stand-in where in[i] is -1
   std::vector<TensorType> out_types;
   std::vector<int> release;            // slots last used by this step
+  std::vector<int64_t> arena_offset;   // per output: its place in the run's arena, or -1
 };
 
 struct Plan {
@@ -26,6 +27,8 @@ struct Plan {
   std::vector<std::pair<int, NDArray>> known;  // slot, value known at compile time
   std::vector<int> target_slots;
   std::vector<int> variables;                  // variable node ids read or assigned
+  int64_t arena_bytes = 0;   // one block per run holds every intermediate
+  int64_t output_bytes = 0;  // results with memory of their own (targets, assigned values)
   int64_t peak_bytes = 0;
   std::string explain;
 };

@@ -42,6 +42,8 @@ class NDArray {
   NDArray clone() const;
   // A converted copy (NaN -> 0 and saturation when converting floats to integers).
   NDArray astype(DType dtype) const;
+  // Converts into `out`, an array with as many elements.
+  void copy_into(NDArray& out) const;
 
  private:
   std::shared_ptr<void> owner_;

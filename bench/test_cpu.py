@@ -1,0 +1,227 @@
+"""CPU benchmarks of issue 4's targets (fp32): run with
+
+    python -m pytest bench --benchmark-only --benchmark-json=bench/cpu.json
+    python bench/report.py bench/cpu.json
+
+Each group holds one workload done by tensorstitch and by each installed peer;
+report.py prints the ratios.
+"""
+import time
+
+import numpy as np
+import pytest
+import scipy.special as sp
+
+import tensorstitch as ts
+from peers import jax, jnp, torch
+
+N = 16_000_000
+RNG = np.random.default_rng(0)
+X16M = RNG.normal(size=N).astype(np.float32)
+A = RNG.normal(size=(1024, 1024)).astype(np.float32)
+B = RNG.normal(size=(1024, 1024)).astype(np.float32)
+BIAS = RNG.normal(size=1024).astype(np.float32)
+S = RNG.normal(size=(4096, 4096)).astype(np.float32)
+ONE = np.ones(1, np.float32)
+
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+needs_jax = pytest.mark.skipif(jax is None, reason="JAX not installed")
+
+
+def ts_gelu(g, x):
+    return 0.5 * x * (1 + g.erf(x * 0.5 ** 0.5))
+
+
+def compiled(build, *arrays):
+    g = ts.Graph()
+    phs = [g.placeholder(a.shape) for a in arrays]
+    exe = g.compile({p: ts.TensorType(a.shape, ts.float32) for p, a in zip(phs, arrays)}, [build(g, *phs)])
+    return exe, list(arrays)
+
+
+# ---- GeLU written with primitive ops, 16M elements ----
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_tensorstitch(benchmark):
+    exe, feeds = compiled(ts_gelu, X16M)
+    assert "1 kernel," in exe.explain()
+    benchmark(exe.run, feeds)
+
+
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_numpy_scipy(benchmark):
+    benchmark(lambda: 0.5 * X16M * (1 + sp.erf(X16M * 0.5 ** 0.5)))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_torch_unfused(benchmark):
+    x = torch.from_numpy(X16M)
+    benchmark(lambda: 0.5 * x * (1 + torch.erf(x * 0.5 ** 0.5)))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_torch_F_gelu(benchmark):
+    x = torch.from_numpy(X16M)
+    benchmark(torch.nn.functional.gelu, x)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_torch_compile(benchmark):
+    x = torch.from_numpy(X16M)
+    f = torch.compile(lambda v: 0.5 * v * (1 + torch.erf(v * 0.5 ** 0.5)))
+    f(x)
+    benchmark(f, x)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="gelu-16M")
+def test_gelu_jax_jit(benchmark):
+    x = jnp.asarray(X16M)
+    f = jax.jit(lambda v: 0.5 * v * (1 + jax.scipy.special.erf(v * 0.5 ** 0.5)))
+    f(x).block_until_ready()
+    benchmark(lambda: f(x).block_until_ready())
+
+
+# ---- first compile of that graph (a fresh graph each round) ----
+@pytest.mark.benchmark(group="gelu-first-compile")
+def test_compile_tensorstitch(benchmark):
+    def build_and_compile():
+        g = ts.Graph()
+        x = g.placeholder((N,))
+        return g.compile({x: ts.TensorType((N,), ts.float32)}, [ts_gelu(g, x)])
+    benchmark.pedantic(build_and_compile, rounds=20)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="gelu-first-compile")
+def test_compile_jax(benchmark):
+    def build_and_compile():
+        f = jax.jit(lambda v: 0.5 * v * (1 + jax.scipy.special.erf(v * 0.5 ** 0.5)))
+        return f.lower(jax.ShapeDtypeStruct((N,), jnp.float32)).compile()
+    benchmark.pedantic(build_and_compile, rounds=5)
+
+
+# ---- call overhead: a compiled 1-element add from Python ----
+@pytest.mark.benchmark(group="add-1-element")
+def test_add_tensorstitch(benchmark):
+    exe, feeds = compiled(lambda g, a, b: a + b, ONE, ONE)
+    benchmark(exe.run, feeds)
+
+
+@pytest.mark.benchmark(group="add-1-element")
+def test_add_numpy(benchmark):
+    benchmark(np.add, ONE, ONE)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="add-1-element")
+def test_add_torch(benchmark):
+    a = torch.from_numpy(ONE)
+    benchmark(torch.add, a, a)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="add-1-element")
+def test_add_jax_jit(benchmark):
+    a = jnp.asarray(ONE)
+    f = jax.jit(lambda x, y: x + y)
+    f(a, a).block_until_ready()
+    benchmark(f, a, a)
+
+
+# ---- matmul 1024^2 ----
+@pytest.mark.benchmark(group="matmul-1024")
+def test_matmul_tensorstitch(benchmark):
+    exe, feeds = compiled(lambda g, a, b: a @ b, A, B)
+    benchmark(exe.run, feeds)
+
+
+@pytest.mark.benchmark(group="matmul-1024")
+def test_matmul_numpy(benchmark):
+    benchmark(np.matmul, A, B)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="matmul-1024")
+def test_matmul_torch(benchmark):
+    a, b = torch.from_numpy(A), torch.from_numpy(B)
+    benchmark(torch.matmul, a, b)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="matmul-1024")
+def test_matmul_jax_jit(benchmark):
+    a, b = jnp.asarray(A), jnp.asarray(B)
+    f = jax.jit(jnp.matmul)
+    f(a, b).block_until_ready()
+    benchmark(lambda: f(a, b).block_until_ready())
+
+
+# ---- matmul + bias + GeLU (fused epilogue) ----
+@pytest.mark.benchmark(group="matmul-bias-gelu-1024")
+def test_mm_gelu_tensorstitch(benchmark):
+    exe, feeds = compiled(lambda g, a, b, c: ts_gelu(g, a @ b + c), A, B, BIAS)
+    assert "1 kernel," in exe.explain()
+    benchmark(exe.run, feeds)
+
+
+@pytest.mark.benchmark(group="matmul-bias-gelu-1024")
+def test_mm_gelu_numpy_scipy(benchmark):
+    def f():
+        z = A @ B + BIAS
+        return 0.5 * z * (1 + sp.erf(z * 0.5 ** 0.5))
+    benchmark(f)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="matmul-bias-gelu-1024")
+def test_mm_gelu_torch(benchmark):
+    a, b, c = torch.from_numpy(A), torch.from_numpy(B), torch.from_numpy(BIAS)
+    benchmark(lambda: torch.nn.functional.gelu(torch.addmm(c, a, b)))
+
+
+@needs_jax
+@pytest.mark.benchmark(group="matmul-bias-gelu-1024")
+def test_mm_gelu_jax_jit(benchmark):
+    a, b, c = jnp.asarray(A), jnp.asarray(B), jnp.asarray(BIAS)
+    f = jax.jit(lambda x, y, z: jax.nn.gelu(x @ y + z, approximate=False))
+    f(a, b, c).block_until_ready()
+    benchmark(lambda: f(a, b, c).block_until_ready())
+
+
+# ---- softmax over the rows of 4096 x 4096 ----
+@pytest.mark.benchmark(group="softmax-4096")
+def test_softmax_tensorstitch(benchmark):
+    exe, feeds = compiled(lambda g, s: g.softmax(s, -1), S)
+    assert "1 kernel," in exe.explain()
+    benchmark(exe.run, feeds)
+
+
+@pytest.mark.benchmark(group="softmax-4096")
+def test_softmax_scipy(benchmark):
+    benchmark(sp.softmax, S, axis=-1)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="softmax-4096")
+def test_softmax_torch(benchmark):
+    s = torch.from_numpy(S)
+    benchmark(torch.softmax, s, -1)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="softmax-4096")
+def test_softmax_jax_jit(benchmark):
+    s = jnp.asarray(S)
+    f = jax.jit(lambda v: jax.nn.softmax(v, axis=-1))
+    f(s).block_until_ready()
+    benchmark(lambda: f(s).block_until_ready())
+
+
+@pytest.mark.benchmark(group="softmax-4096")
+def test_copy_floor_tensorstitch(benchmark):
+    """Reads and writes the matrix once: the floor a 2-pass softmax approaches."""
+    exe, feeds = compiled(lambda g, s: -s, S)
+    benchmark(exe.run, feeds)

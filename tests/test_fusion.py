@@ -154,3 +154,19 @@ def test_random_graphs_match_numpy(fusion, seed, dtype):
     tol = 1e-4 if dtype == ts.float32 else 1e-10
     for gv, wv in zip(got, want):
         np.testing.assert_allclose(gv.numpy(), wv, rtol=tol, atol=tol)
+
+
+def test_common_subexpressions_are_computed_once(fusion):
+    g = ts.Graph()
+    x = g.placeholder((-1, 4))
+    a = g.exp(x * 2.0) + g.reduce_sum(g.exp(x * 2.0), 1, keepdims=True)
+    b = g.tanh(x) * g.tanh(x)
+    exe = compile_for(g, {x: (3, 4)}, [a, b])
+    lines = exe.explain().splitlines()[1:]
+    assert sum("exp" in line for line in lines) == 1
+    assert sum("tanh" in line for line in lines) == 1
+    xv = np.random.default_rng(3).normal(size=(3, 4)).astype(np.float32)
+    got = exe.run([xv])
+    e = np.exp(xv * 2)
+    np.testing.assert_allclose(got[0].numpy(), e + e.sum(1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(got[1].numpy(), np.tanh(xv) ** 2, rtol=1e-5)

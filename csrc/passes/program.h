@@ -53,6 +53,9 @@ void specialize(Program& p);
 // Evaluates pure ops whose value inputs are known, replaces x*1, x/1, x+0,
 // x-0 by x, then prunes what that made dead.
 void fold(Program& p);
+// Common subexpressions: a pure op with the same type, attributes and inputs
+// (small constants compared by value) as an earlier one reuses its outputs.
+void cse(Program& p);
 // Orders nodes so that assignments run as late as their dependents allow:
 // a read sees the value at the start of the run unless a control dependency
 // puts it after an assignment.

@@ -128,6 +128,7 @@ Plan build_plan(Program p) {
   prune(p, false);
   specialize(p);
   fold(p);
+  cse(p);
   schedule(p);
   fuse(p, fusion_enabled());
 

@@ -33,7 +33,7 @@ struct Plan {
   std::string explain;
 };
 
-// Runs the compile pipeline (prune, specialize, fold, schedule, fuse) and
+// Runs the compile pipeline (prune, specialize, fold, cse, schedule, fuse) and
 // lays out slots. TENSORSTITCH_FUSION=0 in the environment turns fusion off.
 Plan build_plan(Program p);
 

@@ -70,16 +70,6 @@ Grads g_gather(GradCtx& c) {
 }
 
 // ---- scatter_add(x, indices, updates, axis): x with updates added at indices ----
-std::vector<TensorType> infer_scatter_add(InferCtx& c) {
-  expect_indices(c, c.in[1]);
-  const TensorType &x = c.in[0], &idx = c.in[1], &upd = c.in[2];
-  if (upd.dtype != x.dtype) c.fail<DTypeError>("updates have dtype " + std::string(dtype_name(upd.dtype)) + "; expected " + dtype_name(x.dtype));
-  if (x.ranked && idx.ranked && upd.ranked) {
-    Dims want = gathered_dims(x.dims, idx.dims, op_axis(c, int(x.dims.size())));
-    if (!dims_match(want, upd.dims)) c.fail("updates have shape " + upd.str() + "; expected " + dims_str(want));
-  }
-  return {x};
-}
 void scatter_add_kernel(KernelCtx& k) {
   const NDArray &x = k.in[0], &upd = k.in[2];
   int axis = kernel_axis(k, x.rank());
@@ -135,14 +125,6 @@ void gather_nd_kernel(KernelCtx& k) {
 }
 Grads g_gather_nd(GradCtx& c) { return {c.op("scatter_nd_add", {c.zeros_like(c.x[0]), c.x[1], c.dy[0]}), Tensor()}; }
 
-std::vector<TensorType> infer_scatter_nd_add(InferCtx& c) {
-  InferCtx gc{c.node, {c.in[0], c.in[1]}};
-  TensorType want = infer_gather_nd(gc)[0];
-  if (c.in[2].dtype != c.in[0].dtype) c.fail<DTypeError>("updates have dtype " + std::string(dtype_name(c.in[2].dtype)) + "; expected " + dtype_name(c.in[0].dtype));
-  if (want.ranked && c.in[2].ranked && !dims_match(want.dims, c.in[2].dims))
-    c.fail("updates have shape " + c.in[2].str() + "; expected " + want.str());
-  return {c.in[0]};
-}
 void scatter_nd_add_kernel(KernelCtx& k) {
   int64_t slice = 0;
   std::vector<int64_t> offsets = nd_offsets(k, k.in[0], k.in[1], &slice);
@@ -188,14 +170,6 @@ void take_along_kernel(KernelCtx& k) {
 Grads g_take_along(GradCtx& c) {
   return {c.op("scatter_add_along_axis", {c.zeros_like(c.x[0]), c.x[1], c.dy[0]}, c.attrs()), Tensor()};
 }
-std::vector<TensorType> infer_scatter_along(InferCtx& c) {
-  InferCtx tc{c.node, {c.in[0], c.in[1]}};
-  TensorType want = infer_take_along(tc)[0];
-  if (c.in[2].dtype != c.in[0].dtype) c.fail<DTypeError>("updates have dtype " + std::string(dtype_name(c.in[2].dtype)) + "; expected " + dtype_name(c.in[0].dtype));
-  if (want.ranked && c.in[2].ranked && !dims_match(want.dims, c.in[2].dims))
-    c.fail("updates have shape " + c.in[2].str() + "; expected the indices' shape " + want.str());
-  return {c.in[0]};
-}
 void scatter_along_kernel(KernelCtx& k) {
   std::memcpy(k.out[0].data(), k.in[0].data(), k.in[0].nbytes());
   const size_t es = dtype_size(k.in[0].dtype());
@@ -236,13 +210,27 @@ void one_hot_kernel(KernelCtx& k) {
   });
 }
 
+// A scatter's updates must look exactly like what the matching gather of
+// (x, indices) returns.
+template <InferFn Gather>
+std::vector<TensorType> infer_scatter(InferCtx& c) {
+  InferCtx gc{c.node, {c.in[0], c.in[1]}};
+  const TensorType want = Gather(gc)[0];
+  const TensorType& upd = c.in[2];
+  if (upd.dtype != c.in[0].dtype)
+    c.fail<DTypeError>("updates have dtype " + std::string(dtype_name(upd.dtype)) + "; expected " + dtype_name(c.in[0].dtype));
+  if (want.ranked && upd.ranked && !dims_match(want.dims, upd.dims))
+    c.fail("updates have shape " + upd.str() + "; expected " + want.str());
+  return {c.in[0]};
+}
+
 const bool registered = [] {
   register_op(make_op("gather", OpClass::Indexing, 2, infer_gather, gather_kernel, g_gather));
-  register_op(make_op("scatter_add", OpClass::Indexing, 3, infer_scatter_add, scatter_add_kernel, g_scatter_add));
+  register_op(make_op("scatter_add", OpClass::Indexing, 3, infer_scatter<infer_gather>, scatter_add_kernel, g_scatter_add));
   register_op(make_op("gather_nd", OpClass::Indexing, 2, infer_gather_nd, gather_nd_kernel, g_gather_nd));
-  register_op(make_op("scatter_nd_add", OpClass::Indexing, 3, infer_scatter_nd_add, scatter_nd_add_kernel, g_scatter_nd_add));
+  register_op(make_op("scatter_nd_add", OpClass::Indexing, 3, infer_scatter<infer_gather_nd>, scatter_nd_add_kernel, g_scatter_nd_add));
   register_op(make_op("take_along_axis", OpClass::Indexing, 2, infer_take_along, take_along_kernel, g_take_along));
-  register_op(make_op("scatter_add_along_axis", OpClass::Indexing, 3, infer_scatter_along, scatter_along_kernel, g_scatter_along));
+  register_op(make_op("scatter_add_along_axis", OpClass::Indexing, 3, infer_scatter<infer_take_along>, scatter_along_kernel, g_scatter_along));
   register_op(make_op("one_hot", OpClass::Indexing, 1, infer_one_hot, one_hot_kernel, nullptr));
   return true;
 }();

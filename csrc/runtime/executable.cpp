@@ -94,7 +94,7 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
 
 namespace detail {
 
-bool same_types(const std::vector<TensorType>& a, const std::vector<TensorType>& b) {
+static bool same_types(const std::vector<TensorType>& a, const std::vector<TensorType>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
     if (a[i].dtype != b[i].dtype || a[i].dims != b[i].dims) return false;

@@ -119,3 +119,12 @@ def test_symbolic_tensor_has_no_truth_value():
     g = ts.Graph()
     with pytest.raises(TypeError):
         bool(g.placeholder((1,)))
+
+
+def test_absurd_sizes_raise_instead_of_crashing():
+    g = ts.Graph()
+    x = g.placeholder((1,))
+    with pytest.raises(ts.Error):
+        g.run({x: np.ones(1, np.float32)}, [g.broadcast_to(x, (2**40, 2**40))])
+    with pytest.raises(ts.Error):
+        g.run({x: np.ones(1, np.float32)}, [g.broadcast_to(x, (2**20, 2**20, 2**20))])

@@ -19,8 +19,13 @@ int64_t num_elements(const Dims& dims) {
 NDArray::NDArray(const Dims& shape, DType dtype, Device device)
     : shape_(shape), dtype_(dtype), device_(device) {
   if (device.kind != Device::Kind::CPU) throw DeviceError("cannot allocate on " + device.str());
-  for (int64_t d : shape)
+  int64_t bytes = int64_t(dtype_size(dtype));
+  for (int64_t d : shape) {
     if (d < 0) throw ShapeError("cannot allocate an array with a negative dimension");
+    if (d && __builtin_mul_overflow(bytes, d, &bytes))
+      throw ShapeError("cannot allocate an array of shape with " + std::to_string(shape.size()) +
+                       " dimensions: its size overflows 64 bits");
+  }
   owner_ = allocate_host(nbytes());
   data_ = owner_.get();
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstdlib>
 #include <mutex>
 #include <thread>
@@ -42,10 +43,15 @@ class Pool {
     }
     cv_.notify_all();
     drain();
-    std::unique_lock<std::mutex> l(mu_);
-    done_cv_.wait(l, [&] { return done_ == chunks_; });
-    job_ = nullptr;
+    std::exception_ptr error;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      done_cv_.wait(l, [&] { return done_ == chunks_; });
+      job_ = nullptr;
+      std::swap(error, error_);
+    }
     busy_.store(false);
+    if (error) std::rethrow_exception(error);  // on the caller's thread, never a worker's
     return true;
   }
 
@@ -53,7 +59,12 @@ class Pool {
   void drain() {
     int64_t finished = 0;
     for (int64_t c; (c = next_.fetch_add(1)) < chunks_;) {
-      (*job_)(c);
+      try {
+        (*job_)(c);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
       ++finished;
     }
     if (finished) {
@@ -84,6 +95,7 @@ class Pool {
   std::atomic<int64_t> next_{0};
   uint64_t generation_ = 0;
   bool stop_ = false;
+  std::exception_ptr error_;
 };
 
 int configured_threads() {

@@ -234,3 +234,17 @@ def test_every_differentiable_op_is_checked():
         "reduce_min", "reduce_prod", "matmul", "read_variable",
         "softmax", "log_softmax"}  # softmax: test_nn.py
     assert not declared - listed, f"differentiable ops without a gradient check: {sorted(declared - listed)}"
+
+
+def test_log_gradient_compiles_to_one_reciprocal():
+    """The seed's example: d log(x) is reciprocal(x) times the incoming ones,
+    which fold away, and log itself is pruned."""
+    g = ts.Graph()
+    x = g.placeholder((-1, 3), name="x")
+    dx = g.gradients(g.log(x), [x])[x]
+    for shape in [(4, 3), (100_000, 3)]:  # the ones are folded, or recognized as a broadcast of 1
+        exe = g.compile({x: ts.TensorType(shape, ts.float32)}, [dx])
+        kernels = [line for line in exe.explain().splitlines() if "kernel " in line]
+        assert len(kernels) == 1 and "reciprocal" in kernels[0] and "log" not in exe.explain()
+    xv = np.array([[1.0, 2.0, 4.0]], np.float32)
+    np.testing.assert_allclose(g.run({x: xv}, [dx])[0].numpy(), 1 / xv)

@@ -140,7 +140,6 @@ std::vector<TensorType> infer_broadcast_to(InferCtx& c) {
 }
 std::vector<TensorType> infer_broadcast_like(InferCtx& c) { return {broadcast(c, c.in, c.in[0].dtype)}; }
 void broadcast_kernel(KernelCtx& k) {
-  cpu::Broadcast b = cpu::make_broadcast(k.out[0].shape(), {k.in[0].shape()});
   Dims strides(k.out[0].rank(), 0), cs = cpu::contiguous_strides(k.in[0].shape());
   size_t lead = k.out[0].rank() - k.in[0].rank();
   for (int d = 0; d < k.in[0].rank(); ++d) strides[lead + d] = k.in[0].shape()[d] == 1 ? 0 : cs[d];

@@ -34,7 +34,7 @@ std::vector<TensorType> infer_cast(InferCtx& c) {
 // ---- gradient rules: dx = dy * f'(x), written with graph ops ----
 using Grads = std::vector<Tensor>;
 #define TS_GRAD(name, expr) \
-  Grads name(GradCtx& c) { const Tensor &x = c.x[0], &y = c.y[0], &dy = c.dy[0]; (void)x; (void)y; return {expr}; }
+  Grads name(GradCtx& c) { const Tensor &x = c.x[0], &y = c.y[0], &dy = c.dy[0]; (void)x; (void)y; (void)dy; return {expr}; }
 constexpr double kLn2 = 0.69314718055994530942, kTwoOverSqrtPi = 1.12837916709551257390,
                  kInvSqrt2Pi = 0.39894228040143267794, kSqrtHalf = 0.70710678118654752440;
 TS_GRAD(g_exp, c.mul(dy, y))

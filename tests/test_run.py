@@ -122,3 +122,27 @@ def test_executable_explain_lists_kernels_and_memory():
     text = exe.explain()
     assert "erf" in text and "peak memory" in text and "kernel" in text
     assert exe.explain({x: ts.TensorType((4, 3), ts.float32)}) == text
+
+
+def test_memory_plan_with_empty_and_shared_buffers():
+    """Zero-sized intermediates next to live ones, views of arena buffers used
+    late, and many short-lived values: results must match NumPy exactly."""
+    g = ts.Graph()
+    x = g.placeholder((-1, 4))
+    e = g.exp(x)
+    empty = g.sort(e[:0], 0)  # a zero-sized kernel output while `e` is live
+    v = g.reshape(g.sort(e, 1), (-1,))  # a view of an arena buffer
+    chain = x
+    for _ in range(6):
+        chain = g.sort(g.tanh(chain), 1)
+    total = g.reduce_sum(v) + g.reduce_sum(g.concat([empty, e], 0)) + g.reduce_sum(chain)
+    xv = np.random.default_rng(5).normal(size=(5, 4)).astype(np.float32)
+    exe = g.compile({x: ts.TensorType((5, 4), ts.float32)}, [total, v])
+    got_total, got_v = exe.run([xv])
+    c = xv.astype(np.float64)
+    for _ in range(6):
+        c = np.sort(np.tanh(c), 1)
+    want = np.exp(xv).sum() * 2 + c.sum()
+    np.testing.assert_allclose(got_total.item(), want, rtol=1e-5)
+    np.testing.assert_allclose(got_v.numpy(), np.sort(np.exp(xv), 1).reshape(-1), rtol=1e-6)
+    assert "arena" in exe.explain()

@@ -54,8 +54,12 @@ std::string explain(const Plan& plan, const Program& p) {
     for (size_t i = 0; i < st.out_types.size(); ++i) s << (i ? ", " : "") << st.out_types[i].str();
     s << ")";
     if (kernel) s << "  read " << human(read) << ", wrote " << human(written);
-    for (size_t o = 0; o < st.arena_offset.size(); ++o)
-      if (st.arena_offset[o] >= 0) s << (o ? "," : "  arena@") << st.arena_offset[o];
+    const char* sep = "  arena@";
+    for (int64_t off : st.arena_offset)
+      if (off >= 0) {
+        s << sep << off;
+        sep = ",";
+      }
     s << "\n";
   }
   return s.str();
@@ -90,7 +94,8 @@ void plan_memory(Plan& plan) {
     st.arena_offset.assign(st.out.size(), -1);
     for (size_t k = 0; computes && k < st.out.size(); ++k) {
       const int s = st.out[k];
-      const int64_t size = (bytes_of(st.out_types[k]) + 63) / 64 * 64;
+      // At least one line even when empty, so every block has its own offset.
+      const int64_t size = std::max<int64_t>(64, (bytes_of(st.out_types[k]) + 63) / 64 * 64);
       if (own.count(base_of(s))) {
         plan.output_bytes += size;
         continue;
@@ -117,12 +122,12 @@ void plan_memory(Plan& plan) {
   plan.peak_bytes = plan.arena_bytes + plan.output_bytes;
 }
 
-}  // namespace
-
 bool fusion_enabled() {
   const char* env = std::getenv("TENSORSTITCH_FUSION");
   return !(env && std::string(env) == "0");
 }
+
+}  // namespace
 
 Plan build_plan(Program p) {
   prune(p, false);
@@ -180,6 +185,10 @@ Plan build_plan(Program p) {
     if (it != p.known.end()) plan.known.emplace_back(plan.target_slots.back(), it->second);
   }
   plan.variables.assign(vars.begin(), vars.end());
+  std::sort(plan.known.begin(), plan.known.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  plan.known.erase(std::unique(plan.known.begin(), plan.known.end(),
+                               [](const auto& a, const auto& b) { return a.first == b.first; }),
+                   plan.known.end());
 
   // Drop each slot's reference after its last reader (targets, feeds and
   // folded values stay).

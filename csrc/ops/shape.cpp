@@ -140,10 +140,7 @@ std::vector<TensorType> infer_broadcast_to(InferCtx& c) {
 }
 std::vector<TensorType> infer_broadcast_like(InferCtx& c) { return {broadcast(c, c.in, c.in[0].dtype)}; }
 void broadcast_kernel(KernelCtx& k) {
-  Dims strides(k.out[0].rank(), 0), cs = cpu::contiguous_strides(k.in[0].shape());
-  size_t lead = k.out[0].rank() - k.in[0].rank();
-  for (int d = 0; d < k.in[0].rank(); ++d) strides[lead + d] = k.in[0].shape()[d] == 1 ? 0 : cs[d];
-  cpu::copy_strided(k.in[0], 0, strides, k.out[0]);
+  cpu::copy_strided(k.in[0], 0, cpu::broadcast_strides(k.out[0].shape(), k.in[0].shape()), k.out[0]);
 }
 Grads g_broadcast_to(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0])}; }
 Grads g_broadcast_like(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0]), Tensor()}; }

@@ -52,15 +52,11 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
   char* const arena_base = static_cast<char*>(arena.get());
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
-    const std::string& type = n.type;
-    if (type == "variable") {
-      slots[st.out[0]] = state.at(n.id);
-    } else if (type == "read_variable") {
-      slots[st.out[0]] = state.at(g.tensors[n.inputs[0]].producer);
-    } else if (type == "assign") {
-      int var = g.tensors[n.inputs[0]].producer;
-      state[var] = slots[st.in[1]];
-      written[var] = true;
+    if (st.kind == Step::Kind::ReadVariable) {
+      slots[st.out[0]] = state.at(st.variable);
+    } else if (st.kind == Step::Kind::Assign) {
+      state[st.variable] = slots[st.in[1]];
+      written[st.variable] = true;
     } else {
       ins.clear();
       for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);

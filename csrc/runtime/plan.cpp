@@ -81,7 +81,7 @@ void plan_memory(Plan& plan) {
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& st = plan.steps[i];
     if (!st.fused && st.node->def->view && st.in[0] >= 0) base[st.out[0]] = base_of(st.in[0]);
-    if (st.node->type == "assign") own.insert(base_of(st.in[1]));
+    if (st.kind == Step::Kind::Assign) own.insert(base_of(st.in[1]));
     for (int s : st.in)
       if (s >= 0) last[base_of(s)] = i;
   }
@@ -175,8 +175,11 @@ Plan build_plan(Program p) {
       st.out.push_back(slot_of(t));
       st.out_types.push_back(p.types.at(t));
     }
-    if (n.type == "variable") vars.insert(n.id);
-    if (n.type == "read_variable" || n.type == "assign") vars.insert(p.g->tensors[n.inputs[0]].producer);
+    if (n.type == "variable" || n.type == "read_variable" || n.type == "assign") {
+      st.variable = n.type == "variable" ? n.id : p.g->tensors[n.inputs[0]].producer;
+      st.kind = n.type == "assign" ? Step::Kind::Assign : Step::Kind::ReadVariable;
+      vars.insert(st.variable);
+    }
     plan.steps.push_back(st);
   }
   for (int t : p.targets) {

@@ -11,6 +11,10 @@
 namespace ts {
 
 struct Step {
+  // What the executor does: run a kernel, or touch the run's variable state.
+  enum class Kind { Kernel, ReadVariable, Assign };
+  Kind kind = Kind::Kernel;
+  int variable = -1;                   // ReadVariable / Assign: the variable's node id
   const detail::Node* node = nullptr;  // the op, or a fused region's root
   std::shared_ptr<const cpu::FusedKernel> fused;  // set for a fused region
   std::vector<int> in, out;            // slots; -1 for an input read only for its shape

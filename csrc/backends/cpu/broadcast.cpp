@@ -31,17 +31,19 @@ Broadcast make_strided(const Dims& out, const std::vector<Dims>& strides) {
   return b;
 }
 
+Dims broadcast_strides(const Dims& out, const Dims& in) {
+  if (in.size() > out.size())
+    throw ShapeError("internal: cannot broadcast " + std::to_string(in.size()) + " dims to " + std::to_string(out.size()));
+  Dims s(out.size(), 0);
+  const Dims cs = contiguous_strides(in);
+  const size_t lead = out.size() - in.size();
+  for (size_t d = 0; d < in.size(); ++d) s[lead + d] = in[d] == 1 ? 0 : cs[d];
+  return s;
+}
+
 Broadcast make_broadcast(const Dims& out, const std::vector<Dims>& ins) {
   std::vector<Dims> strides;
-  for (const Dims& in : ins) {
-    if (in.size() > out.size()) throw ShapeError("internal: cannot broadcast " + std::to_string(in.size()) +
-                                                 " dims to " + std::to_string(out.size()));
-    Dims s(out.size(), 0);
-    Dims cs = contiguous_strides(in);
-    size_t lead = out.size() - in.size();
-    for (size_t d = 0; d < in.size(); ++d) s[lead + d] = in[d] == 1 ? 0 : cs[d];
-    strides.push_back(s);
-  }
+  for (const Dims& in : ins) strides.push_back(broadcast_strides(out, in));
   return make_strided(out, strides);
 }
 

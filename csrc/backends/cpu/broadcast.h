@@ -16,6 +16,9 @@ struct Broadcast {
 };
 
 Broadcast make_broadcast(const Dims& out, const std::vector<Dims>& ins);
+// Strides (in elements) of a contiguous `in` read as if broadcast to `out`:
+// 0 along dimensions it repeats.
+Dims broadcast_strides(const Dims& out, const Dims& in);
 // Same, with explicit input strides (for transposed or flipped views).
 Broadcast make_strided(const Dims& out, const std::vector<Dims>& strides);
 

@@ -146,3 +146,17 @@ def test_memory_plan_with_empty_and_shared_buffers():
     np.testing.assert_allclose(got_total.item(), want, rtol=1e-5)
     np.testing.assert_allclose(got_v.numpy(), np.sort(np.exp(xv), 1).reshape(-1), rtol=1e-6)
     assert "arena" in exe.explain()
+
+
+def test_unranked_placeholders_and_feed_conversions():
+    g = ts.Graph()
+    u = g.placeholder(None, ts.float32, name="u")
+    y = g.reduce_sum(g.exp(u))
+    assert y.shape == ()
+    exe = g.compile({u: ts.TensorType(None, ts.float32)}, [y])
+    assert exe.run([np.zeros((2, 3), np.float32)])[0].item() == 6.0
+    assert exe.run([np.zeros(5, np.float32)])[0].item() == 5.0
+    b = g.placeholder((2,), ts.bfloat16)  # float arrays convert for bfloat16 placeholders
+    np.testing.assert_array_equal(g.run({b: np.array([1.5, 2.25], np.float32)}, [b * 2.0])[0].numpy(), [3, 4.5])
+    x = g.placeholder((3,), ts.float32)  # Python values take the placeholder's dtype
+    np.testing.assert_array_equal(g.run({x: [1, 2, 3]}, [x * 2])[0].numpy(), [2, 4, 6])

@@ -128,3 +128,24 @@ def test_absurd_sizes_raise_instead_of_crashing():
         g.run({x: np.ones(1, np.float32)}, [g.broadcast_to(x, (2**40, 2**40))])
     with pytest.raises(ts.Error):
         g.run({x: np.ones(1, np.float32)}, [g.broadcast_to(x, (2**20, 2**20, 2**20))])
+
+
+def test_process_exits_cleanly_after_errors_and_conversions():
+    """Exceptions, converted feeds and zero-copy arrays alive at exit must not
+    crash the interpreter's shutdown."""
+    import subprocess
+    import sys
+    script = """
+import numpy as np, tensorstitch as ts
+g = ts.Graph()
+x = g.placeholder((3,), ts.float32)
+b = g.placeholder((2,), ts.bfloat16)
+keep = g.run({x: [1, 2, 3], b: np.ones(2, np.float32)}, [x * 2, b + 1.0])
+held = ts.asarray(np.arange(4.0))
+try:
+    g.run({x: np.ones(4, np.float32)}, [x])
+except ts.FeedError:
+    pass
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

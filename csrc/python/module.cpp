@@ -69,8 +69,10 @@ NDArray to_feed(const py::handle& obj, DType want) {
     const bool fits = (a.flags() & py::array::c_style) && (a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_);
     if (fits && numpy_dtype(a, &dt) && dt == want && a.ndim() <= 16) return wrap_numpy(a, dt);
   }
-  static py::object slow = py::module_::import("tensorstitch.executable").attr("feed_array");
-  return slow(py::cast(want), obj).cast<NDArray>();
+  // Leaked on purpose: a static py::object would be released after the
+  // interpreter has finalized.
+  static py::object* slow = new py::object(py::module_::import("tensorstitch.executable").attr("feed_array"));
+  return (*slow)(py::cast(want), obj).cast<NDArray>();
 }
 
 TensorType make_type(const py::object& shape, DType dt) {
@@ -86,32 +88,35 @@ py::object shape_tuple(const TensorType& t) {
   return py::tuple(py::cast(t.dims));
 }
 
+// The exception classes live as long as the process (plain pointers, so
+// nothing is released after the interpreter has finalized).
+PyObject *error_base, *shape_error, *dtype_error, *graph_error, *feed_error, *device_error, *compile_error;
+
 void register_errors(py::module_& m) {
-  static py::exception<Error> base(m, "Error", PyExc_Exception);
+  error_base = PyErr_NewException("tensorstitch.Error", PyExc_Exception, nullptr);
   auto sub = [&](const char* name, PyObject* std_base) {
-    return py::reinterpret_steal<py::object>(
-        PyErr_NewException((std::string("tensorstitch.") + name).c_str(),
-                           py::make_tuple(base, py::handle(std_base)).ptr(), nullptr));
+    PyObject* cls = PyErr_NewException((std::string("tensorstitch.") + name).c_str(),
+                                       py::make_tuple(py::handle(error_base), py::handle(std_base)).ptr(), nullptr);
+    m.attr(name) = py::handle(cls);
+    return cls;
   };
-  static py::object shape = sub("ShapeError", PyExc_ValueError), dtype = sub("DTypeError", PyExc_ValueError),
-                    graph = sub("GraphError", PyExc_ValueError), feed = sub("FeedError", PyExc_ValueError),
-                    device = sub("DeviceError", PyExc_RuntimeError), compile = sub("CompileError", PyExc_RuntimeError);
-  m.attr("ShapeError") = shape;
-  m.attr("DTypeError") = dtype;
-  m.attr("GraphError") = graph;
-  m.attr("FeedError") = feed;
-  m.attr("DeviceError") = device;
-  m.attr("CompileError") = compile;
+  m.attr("Error") = py::handle(error_base);
+  shape_error = sub("ShapeError", PyExc_ValueError);
+  dtype_error = sub("DTypeError", PyExc_ValueError);
+  graph_error = sub("GraphError", PyExc_ValueError);
+  feed_error = sub("FeedError", PyExc_ValueError);
+  device_error = sub("DeviceError", PyExc_RuntimeError);
+  compile_error = sub("CompileError", PyExc_RuntimeError);
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
-    } catch (const ShapeError& e) { PyErr_SetString(shape.ptr(), e.what());
-    } catch (const DTypeError& e) { PyErr_SetString(dtype.ptr(), e.what());
-    } catch (const GraphError& e) { PyErr_SetString(graph.ptr(), e.what());
-    } catch (const FeedError& e) { PyErr_SetString(feed.ptr(), e.what());
-    } catch (const DeviceError& e) { PyErr_SetString(device.ptr(), e.what());
-    } catch (const CompileError& e) { PyErr_SetString(compile.ptr(), e.what());
-    } catch (const Error& e) { PyErr_SetString(base.ptr(), e.what());
+    } catch (const ShapeError& e) { PyErr_SetString(shape_error, e.what());
+    } catch (const DTypeError& e) { PyErr_SetString(dtype_error, e.what());
+    } catch (const GraphError& e) { PyErr_SetString(graph_error, e.what());
+    } catch (const FeedError& e) { PyErr_SetString(feed_error, e.what());
+    } catch (const DeviceError& e) { PyErr_SetString(device_error, e.what());
+    } catch (const CompileError& e) { PyErr_SetString(compile_error, e.what());
+    } catch (const Error& e) { PyErr_SetString(error_base, e.what());
     }
   });
 }

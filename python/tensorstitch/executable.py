@@ -21,6 +21,7 @@ class TensorType:
 
     @classmethod
     def of(cls, t):
+        """A TensorType from a TensorType, a (shape, dtype) pair or an array's type."""
         if isinstance(t, TensorType):
             return t
         if isinstance(t, tuple) and len(t) == 2 and not isinstance(t[0], (int, np.integer)):
@@ -80,18 +81,23 @@ class Future:
 
     @classmethod
     def submit(cls, fn, *args):
+        """Run ``fn(*args)`` on the run-async thread pool."""
         return cls(_executor().submit(fn, *args))
 
     def result(self, timeout=None):
+        """The run's outputs; raises the run's exception."""
         return self._f.result(timeout)
 
     def done(self):
+        """True once the run has finished (or failed)."""
         return self._f.done()
 
     def exception(self, timeout=None):
+        """The run's exception, or None."""
         return self._f.exception(timeout)
 
     def add_done_callback(self, fn):
+        """Call ``fn(future)`` when the run finishes (at once if it has)."""
         self._f.add_done_callback(lambda _: fn(self))
 
 
@@ -131,6 +137,7 @@ class Executable:
         return self._exe.run_objects(self._ordered(feeds))
 
     def run_async(self, feeds=None):
+        """Like ``run`` but returns a ``ts.Future``; many runs may be in flight."""
         arrays = [_core.to_feed(v, ph.dtype) for ph, v in zip(self._feeds, self._ordered(feeds))]
         if len(arrays) != len(self._feeds):
             raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")

@@ -127,6 +127,7 @@ class Graph:
         return [Tensor(t, self) for t in self._g.variables()]
 
     def operations(self):
+        """Every operation of the graph, in creation order."""
         return [Operation(o, self) for o in self._g.operations()]
 
     def variable_value(self, variable):
@@ -134,6 +135,7 @@ class Graph:
         return self._g.variable_value(self._tensor(variable)._t)
 
     def set_variable_value(self, variable, value):
+        """Overwrite a variable's committed value (same shape and dtype)."""
         variable = self._tensor(variable)
         self._g.set_variable_value(variable._t, asarray(value, dtype=variable.dtype))
 
@@ -148,21 +150,26 @@ class Graph:
 
     # ---- elementwise ----
     def cast(self, x, dtype, name=None):
+        """Elementwise conversion to ``dtype`` (floats to integers truncate and saturate; NaN gives 0)."""
         return self._op1("cast", [x], name, dtype=as_dtype(dtype))
 
     def select(self, cond, a, b, name=None):
+        """``a`` where ``cond`` is true (nonzero), else ``b``; all three broadcast."""
         a, b = self._pair(a, b)
         return self._op1("select", [cond, a, b], name)
 
     def clamp(self, x, lo, hi, name=None):
+        """``minimum(maximum(x, lo), hi)`` with broadcasting."""
         x = self._tensor(x)
         return self._op1("clamp", [x, self._tensor(lo, like=x.dtype), self._tensor(hi, like=x.dtype)], name)
 
     # ---- shape and data movement ----
     def reshape(self, x, shape, name=None):
+        """The same elements in a new shape; one dimension may be -1. A view: no copy."""
         return self._op1("reshape", [x], name, shape=[int(d) for d in shape])
 
     def transpose(self, x, perm=None, name=None):
+        """Permute the axes (``perm=None`` reverses them)."""
         return self._op1("transpose", [x], name, perm=_axes(perm))
 
     def slice(self, x, starts, ends, strides=None, name=None):
@@ -174,6 +181,7 @@ class Graph:
         return self._op1("slice", [x], name, starts=st, ends=en, strides=[int(s) for s in strides])
 
     def concat(self, tensors, axis, name=None):
+        """Join tensors along an existing ``axis``; other dimensions must match."""
         return self._op1("concat", list(tensors), name, axis=int(axis))
 
     def split(self, x, sizes_or_count, axis=0, name=None):
@@ -188,12 +196,15 @@ class Graph:
         return self.concat([self.expand_dims(t, axis) for t in tensors], axis, name)
 
     def expand_dims(self, x, axis, name=None):
+        """Insert size-1 axes at ``axis`` (an int or a list, positions in the result)."""
         return self._op1("expand_dims", [x], name, axes=_axes(axis))
 
     def squeeze(self, x, axes=None, name=None):
+        """Remove size-1 axes (``axes=None``: all of them)."""
         return self._op1("squeeze", [x], name, axes=_axes(axes))
 
     def broadcast_to(self, x, shape, name=None):
+        """Broadcast ``x`` to ``shape`` (NumPy's rules)."""
         return self._op1("broadcast_to", [x], name, shape=[int(d) for d in shape])
 
     def pad(self, x, pads, mode="constant", value=0, name=None):
@@ -203,9 +214,11 @@ class Graph:
         return self._op1("pad", [x], name, pads=flat, mode=mode, value=float(value))
 
     def tile(self, x, reps, name=None):
+        """Repeat ``x`` ``reps[d]`` times along each dimension d."""
         return self._op1("tile", [x], name, reps=[int(r) for r in reps])
 
     def flip(self, x, axes=None, name=None):
+        """Reverse the order of elements along ``axes`` (None: all)."""
         return self._op1("flip", [x], name, axes=_axes(axes))
 
     def gather(self, x, indices, axis=0, name=None):
@@ -213,22 +226,27 @@ class Graph:
         return self._op1("gather", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
 
     def gather_nd(self, x, indices, name=None):
+        """Slices of ``x`` picked by the last dimension of ``indices`` (k coordinates each)."""
         return self._op1("gather_nd", [x, self._tensor(indices, like=int32)], name)
 
     def scatter_add(self, x, indices, updates, axis=0, name=None):
+        """``x`` with ``updates`` added at ``indices`` along ``axis`` (the adjoint of ``gather``)."""
         x = self._tensor(x)
         return self._op1("scatter_add", [x, self._tensor(indices, like=int32), self._tensor(updates, like=x.dtype)],
                          name, axis=int(axis))
 
     def scatter_nd_add(self, x, indices, updates, name=None):
+        """``x`` with ``updates`` added at the coordinates in ``indices`` (the adjoint of ``gather_nd``)."""
         x = self._tensor(x)
         return self._op1("scatter_nd_add", [x, self._tensor(indices, like=int32),
                                             self._tensor(updates, like=x.dtype)], name)
 
     def take_along_axis(self, x, indices, axis, name=None):
+        """NumPy's ``take_along_axis``: ``indices`` has x's rank and picks along ``axis``."""
         return self._op1("take_along_axis", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
 
     def one_hot(self, indices, depth, axis=-1, dtype=float32, name=None):
+        """One-hot vectors of length ``depth`` inserted at ``axis``; out-of-range indices give zeros."""
         return self._op1("one_hot", [self._tensor(indices, like=int32)], name, depth=int(depth), axis=int(axis),
                          dtype=as_dtype(dtype))
 
@@ -246,16 +264,20 @@ class Graph:
         return self._op1("sort", [x], name, axis=int(axis), descending=descending)
 
     def argsort(self, x, axis=-1, descending=False, name=None):
+        """The int64 indices that sort ``x`` stably along ``axis``."""
         return self._op1("argsort", [x], name, axis=int(axis), descending=descending)
 
     def cumsum(self, x, axis, exclusive=False, reverse=False, name=None):
+        """Running sums along ``axis`` (optionally exclusive and/or from the end)."""
         return self._op1("cumsum", [x], name, axis=int(axis), exclusive=exclusive, reverse=reverse)
 
     # ---- reductions ----
     def argmax(self, x, axis=None, keepdims=False, name=None):
+        """Index (int64) of the first maximum along ``axis`` (None: of the flattened input); NaN wins."""
         return self._op1("argmax", [x], name, axis=axis, keepdims=keepdims)
 
     def argmin(self, x, axis=None, keepdims=False, name=None):
+        """Index (int64) of the first minimum along ``axis`` (None: of the flattened input); NaN wins."""
         return self._op1("argmin", [x], name, axis=axis, keepdims=keepdims)
 
     def mean_variance(self, x, axes=None, keepdims=False, name=None):
@@ -278,6 +300,7 @@ class Graph:
 
     # ---- linear algebra ----
     def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
+        """NumPy's ``matmul`` (1-D operands are vectors, batch dims broadcast), optionally transposing the last two dims."""
         a, b = self._pair(a, b)
         return self._op1("matmul", [a, b], name, transpose_a=transpose_a, transpose_b=transpose_b)
 

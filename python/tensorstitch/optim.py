@@ -55,6 +55,7 @@ class Adam:
         self.epsilon = epsilon
 
     def minimize(self, graph, loss, variables=None):
+        """The assignment ops of one Adam step (variables=None: every trainable one)."""
         pairs = _gradients(graph, loss, _trainable(graph, variables))
         step = _state_variable(graph, np.zeros((), np.float32), "adam_step")
         t = step + 1.0

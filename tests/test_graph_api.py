@@ -95,3 +95,11 @@ def test_rank_16_and_zero_sized():
     z = g.placeholder((0, 3))
     (out,) = g.run({z: np.zeros((0, 3), np.float32)}, [g.reduce_sum(z * 2.0, 0)])
     np.testing.assert_array_equal(out.numpy(), np.zeros(3))
+
+
+def test_constants_snapshot_their_value():
+    g = ts.Graph()
+    source = np.array([1.0, 2.0], np.float32)
+    c = g.constant(source)
+    source[:] = 7
+    np.testing.assert_array_equal(g.run(targets=[c * 1.0])[0].numpy(), [1, 2])

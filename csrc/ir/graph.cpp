@@ -93,7 +93,8 @@ Tensor Graph::placeholder(const TensorType& type, const std::string& name) {
 }
 
 Tensor Graph::constant(const NDArray& value, const std::string& name) {
-  int id = add_node(*d_, "constant", {}, {}, name, value);
+  // A snapshot: the caller's array may change later, the constant may not.
+  int id = add_node(*d_, "constant", {}, {}, name, value.clone());
   return Tensor(d_, d_->nodes[id].outputs[0]);
 }
 

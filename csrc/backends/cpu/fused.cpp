@@ -1,6 +1,7 @@
 #include "backends/cpu/fused.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -42,7 +43,7 @@ void load(const FusedKernel& k, size_t j, const void* base, int64_t s, int64_t n
     const Dims& shape = k.bc.shape;
     const Dims& st = k.bc.strides[j];
     const int rank = int(shape.size());
-    Dims idx(rank);
+    std::array<int64_t, 17> idx;  // per tile: no heap allocation (collapsed rank <= 16)
     int64_t off = 0;
     for (int64_t d = rank - 1, r = s; d >= 0; --d) {
       idx[d] = r % shape[d];
@@ -222,7 +223,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
   k->kind = r.kind;
   k->compute = r.compute;
   const detail::Node& root = p.node(r.root);
-  std::map<int, int> reg_of;  // tensor -> register
+  std::set<int> external;  // tensors read from memory
   std::map<int, int> last_use;
   std::vector<const detail::Node*> body;
   for (int id : r.nodes) {
@@ -241,8 +242,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
   for (const detail::Node* n : body) produced.insert(n->outputs[0]);
   // External inputs (the matmul's result counts as one), each read once.
   auto add_input = [&](int t) {
-    if (produced.count(t) || reg_of.count(t)) return;
-    reg_of[t] = int(reg_of.size());
+    if (produced.count(t) || !external.insert(t).second) return;
     k->inputs.push_back(t);
     k->input_dtypes.push_back(p.types.at(t).dtype);
     if (k->matmul && t == k->matmul->outputs[0]) k->matmul_input = int(k->inputs.size()) - 1;
@@ -268,7 +268,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
   std::map<int, int> reg;  // tensor -> register
   for (size_t j = 0; j < k->inputs.size(); ++j) {
     const int t = k->inputs[j];
-    const bool used = reg_of.count(t) && (last_use.count(t) || t == value_tensor);
+    const bool used = external.count(t) && (last_use.count(t) || t == value_tensor);
     k->input_regs.push_back(used ? take() : -1);
     if (used) reg[t] = k->input_regs.back();
   }

@@ -31,6 +31,14 @@ def _weak_dtype(value, like):
     raise _core.DTypeError(f"cannot make a constant from {type(value).__name__} {value!r}")
 
 
+def _value_array(value, dtype):
+    """A constant's or variable's value: arrays keep their dtype, Python values
+    default to float32 / int32 / bool."""
+    if dtype is None and not isinstance(value, (NDArray, np.ndarray, np.generic)):
+        dtype = _weak_dtype(value, None)
+    return asarray(value, dtype=dtype)
+
+
 def _axes(axes):
     if axes is None:
         return None
@@ -100,16 +108,12 @@ class Graph:
 
     def constant(self, value, dtype=None, name=None):
         """A constant tensor. Python floats default to float32, ints to int32."""
-        if dtype is None and not isinstance(value, (NDArray, np.ndarray, np.generic)):
-            dtype = _weak_dtype(value, None)
-        return Tensor(self._g.constant(asarray(value, dtype=dtype), name or "constant"), self)
+        return Tensor(self._g.constant(_value_array(value, dtype), name or "constant"), self)
 
     def variable(self, initial_value, dtype=None, name=None):
         """A tensor whose value persists across runs and changes only through
         ``assign``. Using it reads its value at the start of the run."""
-        if dtype is None and not isinstance(initial_value, (NDArray, np.ndarray, np.generic)):
-            dtype = _weak_dtype(initial_value, None)
-        return Tensor(self._g.variable(asarray(initial_value, dtype=dtype), name or "variable"), self)
+        return Tensor(self._g.variable(_value_array(initial_value, dtype), name or "variable"), self)
 
     def read_variable(self, variable, name=None):
         """The variable's value at this point of the run: after the assignments

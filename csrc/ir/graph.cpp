@@ -12,7 +12,7 @@ namespace ts {
 using detail::GraphData;
 using detail::Node;
 
-Graph::Graph() : d_(std::make_shared<GraphData>()) {}
+Graph::Graph() : d_(std::make_shared<GraphData>()), runs_(detail::new_run_cache()) {}
 
 namespace {
 
@@ -57,7 +57,7 @@ int add_node(GraphData& g, const std::string& type, const std::vector<Tensor>& i
   for (auto& scope : g.control_scopes) deps.insert(scope.begin(), scope.end());
   n.control_deps.assign(deps.begin(), deps.end());
   std::vector<TensorType> outs = def->infer(ctx);
-  for (const TensorType& t : outs) check_rank(ctx, t);
+  for (const TensorType& t : outs) check_result(ctx, t);
   n.name = unique_name(g, n.name);
   n.id = int(g.nodes.size());
   for (size_t k = 0; k < outs.size(); ++k) {

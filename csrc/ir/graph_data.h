@@ -33,8 +33,6 @@ struct TensorInfo {
   std::string name;
 };
 
-struct ExecutableData;
-
 struct GraphData {
   mutable std::recursive_mutex mu;
   std::deque<Node> nodes;
@@ -42,10 +40,12 @@ struct GraphData {
   std::vector<std::vector<int>> control_scopes;
   std::map<int, NDArray> variable_values;  // variable node id -> committed value
   std::map<std::string, int> name_uses;
-  std::map<std::string, std::shared_ptr<ExecutableData>> run_cache;
 
   const Node& producer(int tensor) const { return nodes[tensors[tensor].producer]; }
 };
+
+// A new, empty cache for Graph::run (runtime/executable.cpp).
+std::shared_ptr<RunCache> new_run_cache();
 
 // "exp 'x_1'": how messages name an operation.
 std::string describe(const Node& n);

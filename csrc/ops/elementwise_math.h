@@ -54,9 +54,13 @@ TS_FLOAT_FN(Gelu, C(0.5) * a * (C(1) + ferf(a * C(0.70710678118654752440))))
 #undef TS_FLOAT_FN
 
 // ---- unary: numeric, result in the input's type ----
-struct Negative { template <class C> static C f(C a) { return wrap_sub(C(0), a); } };
+// Floats flip or clear the sign bit, so -0.0 and +0.0 come out as IEEE says.
+struct Negative { template <class C> static C f(C a) {
+  if constexpr (std::is_floating_point_v<C>) return -a; else return wrap_sub(C(0), a); } };
 struct Abs { template <class C> static C f(C a) {
-  if constexpr (std::is_unsigned_v<C>) return a; else return a < C(0) ? wrap_sub(C(0), a) : a; } };
+  if constexpr (std::is_floating_point_v<C>) return std::fabs(a);
+  else if constexpr (std::is_unsigned_v<C>) return a;
+  else return a < C(0) ? wrap_sub(C(0), a) : a; } };
 struct Sign { template <class C> static C f(C a) {
   if constexpr (std::is_floating_point_v<C>) { if (std::isnan(a)) return a; }
   return C((C(0) < a) - (a < C(0))); } };
@@ -65,7 +69,8 @@ struct Floor { template <class C> static C f(C a) { if constexpr (std::is_floati
 struct Ceil { template <class C> static C f(C a) { if constexpr (std::is_floating_point_v<C>) return std::ceil(a); else return a; } };
 // Half to even, like NumPy.
 struct Round { template <class C> static C f(C a) { if constexpr (std::is_floating_point_v<C>) return std::nearbyint(a); else return a; } };
-struct Relu { template <class C> static C f(C a) { return a < C(0) ? C(0) : a; } };  // NaN passes through
+// max(x, 0) as NumPy computes it: -0.0 gives +0.0, NaN passes through.
+struct Relu { template <class C> static C f(C a) { return a <= C(0) ? C(0) : a; } };
 
 // ---- unary: predicates, result bool ----
 struct IsNan { template <class C> static bool f(C a) { if constexpr (std::is_floating_point_v<C>) return std::isnan(a); else return false; } };

@@ -96,7 +96,8 @@ inline float tanh_f32(float x) {
   p = std::fma(p, x2, -17.0f / 315.0f);
   p = std::fma(p, x2, 2.0f / 15.0f);
   p = std::fma(p, x2, -1.0f / 3.0f);
-  const float small = std::fma(x * x2, p, x);
+  // copysign keeps tanh(-0.0) = -0.0 (the FMA alone rounds it to +0.0).
+  const float small = std::copysign(std::fma(x * x2, p, x), x);
   const float large = std::copysign(1.0f - 2.0f / (exp_f32(2.0f * a) + 1.0f), x);
   return a < 0.4f ? small : (x != x ? x : large);
 }

@@ -88,10 +88,33 @@ void expect_dtype(const InferCtx& ctx, bool ok, const TensorType& t, const char*
   if (!ok) ctx.fail<DTypeError>(std::string("got dtype ") + dtype_name(t.dtype) + "; expected " + expected);
 }
 
-void check_rank(const InferCtx& ctx, const TensorType& t) {
-  if (t.ranked && t.dims.size() > size_t(kMaxRank))
+void check_result(const InferCtx& ctx, const TensorType& t) {
+  if (!t.ranked) return;
+  if (t.dims.size() > size_t(kMaxRank))
     ctx.fail("result " + t.str() + " has rank " + std::to_string(t.dims.size()) + "; at most " +
              std::to_string(kMaxRank) + " is supported");
+  int64_t bytes = int64_t(dtype_size(t.dtype));
+  for (int64_t d : t.dims) {
+    if (d < 0) continue;
+    if (d == 0) return;
+    if (__builtin_mul_overflow(bytes, d, &bytes) || bytes > kMaxTensorBytes) bytes = -1;
+    if (bytes < 0)
+      ctx.fail("result " + t.str() + " would hold more than 2^60 bytes; its size is not representable");
+  }
+}
+
+int64_t checked_mul(const InferCtx& ctx, int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    ctx.fail("size " + std::to_string(a) + " * " + std::to_string(b) + " overflows 64 bits");
+  return r;
+}
+
+int64_t checked_add(const InferCtx& ctx, int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    ctx.fail("size " + std::to_string(a) + " + " + std::to_string(b) + " overflows 64 bits");
+  return r;
 }
 
 }  // namespace ts

@@ -25,6 +25,14 @@ std::vector<int> normalize_axes(const InferCtx& ctx, const std::vector<int64_t>&
 void expect_dtype(const InferCtx& ctx, bool ok, const TensorType& t, const char* expected);
 // Rank limit of API.md.
 constexpr int kMaxRank = 16;
-void check_rank(const InferCtx& ctx, const TensorType& t);
+// The largest tensor, in bytes, a graph may describe: far beyond any memory,
+// and small enough that sums of a few such sizes cannot overflow int64.
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 60;
+// Validates an op's result: rank at most kMaxRank, and a size in bytes (of
+// the dims known so far) at most kMaxTensorBytes. Throws ShapeError.
+void check_result(const InferCtx& ctx, const TensorType& t);
+// Sizes computed by shape rules, or a ShapeError naming the op on int64 overflow.
+int64_t checked_mul(const InferCtx& ctx, int64_t a, int64_t b);
+int64_t checked_add(const InferCtx& ctx, int64_t a, int64_t b);
 
 }  // namespace ts

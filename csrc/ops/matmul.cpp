@@ -9,6 +9,8 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
+// Validated where the op is built (InferCtx::i names the op on a wrong type).
+bool flag(const InferCtx& c, const char* key) { return c.has(key) && c.i(key) != 0; }
 bool flag(const Attrs& attrs, const char* key) {
   auto it = attrs.find(key);
   return it != attrs.end() && std::get<int64_t>(it->second) != 0;
@@ -20,8 +22,8 @@ std::vector<TensorType> infer_matmul(InferCtx& c) {
   if (dt == DType::Bool) c.fail<DTypeError>("got bool operands; expected numeric ones");
   if (!a.ranked || !b.ranked) return {unranked(dt)};
   if (a.dims.empty() || b.dims.empty()) c.fail("operands must have rank >= 1; got " + a.str() + " and " + b.str());
-  const bool ta = flag(c.node.attrs, "transpose_a") && a.dims.size() > 1;
-  const bool tb = flag(c.node.attrs, "transpose_b") && b.dims.size() > 1;
+  const bool ta = flag(c, "transpose_a") && a.dims.size() > 1;
+  const bool tb = flag(c, "transpose_b") && b.dims.size() > 1;
   const size_t ra = a.dims.size(), rb = b.dims.size();
   int64_t k1 = ra == 1 ? a.dims[0] : (ta ? a.dims[ra - 2] : a.dims[ra - 1]);
   int64_t k2 = rb == 1 ? b.dims[0] : (tb ? b.dims[rb - 1] : b.dims[rb - 2]);

@@ -27,25 +27,36 @@ SliceDim slice_dim(int64_t n, int64_t start, int64_t stop, int64_t step) {
   if (step > 0) {
     s.start = clampi(start, 0, n);
     int64_t e = clampi(stop, 0, n);
-    s.len = e > s.start ? (e - s.start + step - 1) / step : 0;
+    s.len = e > s.start ? (e - s.start - 1) / step + 1 : 0;  // no overflow for huge steps
   } else {
     s.start = clampi(start, -1, n - 1);
     int64_t e = clampi(stop, -1, n - 1);
-    s.len = s.start > e ? (s.start - e - 1) / (-step) + 1 : 0;
+    // -step overflows for INT64_MIN: divide as unsigned.
+    s.len = s.start > e ? int64_t(uint64_t(s.start - e - 1) / (uint64_t(0) - uint64_t(step))) + 1 : 0;
   }
   return s;
 }
 
-// The per-dimension parameters of slice, validated.
-struct SliceArgs { Dims starts, ends, steps; };
+// The per-dimension parameters of slice, validated. The last `trailing`
+// entries apply to the last dimensions (indexing after '...', which works on
+// tensors whose rank is known only at run time); the others to the first.
+struct SliceArgs {
+  Dims starts, ends, steps;
+  std::vector<int> entry_of;  // per dimension of the input: its entry, or -1
+};
 SliceArgs slice_args(const InferCtx& c, size_t rank) {
-  SliceArgs a{c.ints("starts"), c.ints("ends"), c.has("strides") ? c.ints("strides") : Dims{}};
+  SliceArgs a{c.ints("starts"), c.ints("ends"), c.has("strides") ? c.ints("strides") : Dims{}, {}};
   if (a.steps.empty()) a.steps.assign(a.starts.size(), 1);
-  if (a.starts.size() != a.ends.size() || a.starts.size() != a.steps.size() || a.starts.size() > rank)
+  const int64_t trailing = c.has("trailing") ? c.i("trailing") : 0;
+  const size_t n = a.starts.size();
+  if (n != a.ends.size() || n != a.steps.size() || n > rank || trailing < 0 || size_t(trailing) > n)
     c.fail("starts " + dims_str(a.starts) + ", ends " + dims_str(a.ends) + " and strides " + dims_str(a.steps) +
-           " must have equal lengths of at most the rank of " + c.in[0].str());
+           " must have equal lengths of at most the rank of " + c.in[0].str() + " (trailing " +
+           std::to_string(trailing) + " of them)");
   for (int64_t s : a.steps)
     if (s == 0) c.fail("slice step cannot be zero");
+  a.entry_of.assign(rank, -1);
+  for (size_t k = 0; k < n; ++k) a.entry_of[k + trailing >= n ? rank - (n - k) : k] = int(k);
   return a;
 }
 
@@ -66,7 +77,10 @@ cpu::IndexMaps movement_maps(const InferCtx& c, const std::string& type, const D
     m.resize(out[d]);
     const int64_t n = in[d];
     SliceDim s{0, 1, n};
-    if (type == "slice" && d < sa.starts.size()) s = slice_dim(n, sa.starts[d], sa.ends[d], sa.steps[d]);
+    if (type == "slice" && sa.entry_of[d] >= 0) {
+      const int e = sa.entry_of[d];
+      s = slice_dim(n, sa.starts[e], sa.ends[e], sa.steps[e]);
+    }
     for (int64_t i = 0; i < out[d]; ++i) {
       if (type == "slice") {
         m[i] = s.start + i * s.step;
@@ -99,8 +113,10 @@ std::vector<TensorType> infer_slice(InferCtx& c) {
   if (!x.ranked) return {x};
   SliceArgs a = slice_args(c, x.dims.size());
   Dims dims = x.dims;
-  for (size_t d = 0; d < a.starts.size(); ++d)
-    if (dims[d] >= 0) dims[d] = slice_dim(dims[d], a.starts[d], a.ends[d], a.steps[d]).len;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    const int e = a.entry_of[d];
+    if (e >= 0 && dims[d] >= 0) dims[d] = slice_dim(dims[d], a.starts[e], a.ends[e], a.steps[e]).len;
+  }
   return {ranked(dims, x.dtype)};
 }
 
@@ -118,9 +134,9 @@ std::vector<TensorType> infer_pad(InferCtx& c) {
   Dims dims = x.dims;
   for (size_t d = 0; d < dims.size(); ++d) {
     if (pad_before(pads, d) < 0 || pad_after(pads, d) < 0) c.fail("negative padding in " + dims_str(pads));
-    bool padded = pad_before(pads, d) + pad_after(pads, d) > 0;
+    bool padded = pad_before(pads, d) > 0 || pad_after(pads, d) > 0;
     if (dims[d] == 0 && padded && mode != "constant") c.fail("cannot pad the empty dimension " + std::to_string(d) + " of " + x.str() + " in mode " + mode);
-    if (dims[d] >= 0) dims[d] += pad_before(pads, d) + pad_after(pads, d);
+    if (dims[d] >= 0) dims[d] = checked_add(c, dims[d], checked_add(c, pad_before(pads, d), pad_after(pads, d)));
   }
   return {ranked(dims, x.dtype)};
 }
@@ -133,7 +149,7 @@ std::vector<TensorType> infer_tile(InferCtx& c) {
   Dims dims = x.dims;
   for (size_t d = 0; d < dims.size(); ++d) {
     if (reps[d] < 0) c.fail("negative repetition in " + dims_str(reps));
-    if (dims[d] >= 0) dims[d] *= reps[d];
+    if (dims[d] >= 0) dims[d] = checked_mul(c, dims[d], reps[d]);
   }
   return {ranked(dims, x.dtype)};
 }
@@ -193,7 +209,7 @@ std::vector<TensorType> infer_concat(InferCtx& c) {
     if (!t.ranked) { dims[axis] = -1; continue; }
     for (int d = 0; d < rank; ++d) {
       int64_t v = t.dims[d];
-      if (d == axis) { dims[d] = (dims[d] < 0 || v < 0) ? -1 : dims[d] + v; continue; }
+      if (d == axis) { dims[d] = (dims[d] < 0 || v < 0) ? -1 : checked_add(c, dims[d], v); continue; }
       if (v >= 0 && dims[d] >= 0 && v != dims[d])
         c.fail("dimension " + std::to_string(d) + " differs: " + c.in[0].str() + " vs " + t.str() + " (only axis " + std::to_string(axis) + " may differ)");
       if (v >= 0) dims[d] = v;
@@ -235,15 +251,22 @@ Grads g_concat(GradCtx& c) {
   return c.ops("split_like", ins, {{"axis", c.attrs().at("axis")}});
 }
 
+// Outputs are separate tensors, each with its own bookkeeping: a bound keeps
+// a typo (split into 2**40 parts) an error instead of an allocation storm.
+constexpr int64_t kMaxSplitOutputs = int64_t(1) << 16;
+
 std::vector<TensorType> infer_split(InferCtx& c) {
   const TensorType& x = c.in[0];
-  if (!x.ranked) c.fail("needs a ranked input to know its outputs");
+  const int64_t pieces = c.has("count") ? c.i("count") : int64_t(c.has("sizes") ? c.ints("sizes").size() : 0);
+  if (pieces <= 0 || pieces > kMaxSplitOutputs)
+    c.fail("the number of pieces must be in [1, " + std::to_string(kMaxSplitOutputs) + "]; got " + std::to_string(pieces));
+  // Unranked: the pieces' shapes are known at run time.
+  if (!x.ranked) return std::vector<TensorType>(size_t(pieces), x);
   int axis = normalize_axis(c, c.i("axis"), int(x.dims.size()));
   int64_t n = x.dims[axis];
   Dims sizes;
   if (c.has("count")) {
     int64_t count = c.i("count");
-    if (count <= 0) c.fail("count must be positive; got " + std::to_string(count));
     if (n >= 0 && n % count) c.fail("cannot split dimension " + std::to_string(axis) + " of " + x.str() + " into " + std::to_string(count) + " equal parts");
     sizes.assign(count, n < 0 ? -1 : n / count);
   } else {
@@ -251,7 +274,7 @@ std::vector<TensorType> infer_split(InferCtx& c) {
     int64_t total = 0;
     for (int64_t s : sizes) {
       if (s < 0) c.fail("negative size in " + dims_str(sizes));
-      total += s;
+      total = checked_add(c, total, s);
     }
     if (n >= 0 && total != n) c.fail("sizes " + dims_str(sizes) + " sum to " + std::to_string(total) + ", not dimension " + std::to_string(axis) + " of " + x.str());
   }
@@ -289,7 +312,7 @@ std::vector<TensorType> infer_split_like(InferCtx& c) {
   for (size_t i = 1; i < c.in.size(); ++i) {
     TensorType t = x;
     t.dims[axis] = c.in[i].ranked && int(c.in[i].dims.size()) > axis ? c.in[i].dims[axis] : -1;
-    total = (total < 0 || t.dims[axis] < 0) ? -1 : total + t.dims[axis];
+    total = (total < 0 || t.dims[axis] < 0) ? -1 : checked_add(c, total, t.dims[axis]);
     outs.push_back(t);
   }
   if (total >= 0 && x.dims[axis] >= 0 && total != x.dims[axis])

@@ -38,8 +38,10 @@ TensorType reduce_type(InferCtx& c, DType out) {
   return ranked(dims, out);
 }
 
+// NumPy's rule: sums and products of bools and of integers narrower than
+// int64 accumulate in int64, so [2**31 - 1, 1] sums to 2**31.
 std::vector<TensorType> infer_sum(InferCtx& c) {
-  return {reduce_type(c, c.in[0].dtype == DType::Bool ? DType::Int64 : c.in[0].dtype)};
+  return {reduce_type(c, is_floating(c.in[0].dtype) ? c.in[0].dtype : DType::Int64)};
 }
 std::vector<TensorType> infer_mean(InferCtx& c) {
   return {reduce_type(c, is_floating(c.in[0].dtype) ? c.in[0].dtype : DType::Float32)};
@@ -56,10 +58,15 @@ void reduce_kernel(KernelCtx& k) {
 // dy reshaped to the keepdims shape, then broadcast to x.
 Tensor spread(GradCtx& c, const Tensor& t) {
   const Tensor& x = c.x[0];
-  if (!x.type().ranked) throw GraphError("gradients: " + detail::describe(c.node) + " needs a ranked input");
   Tensor kept = t;
   bool keep = c.attrs().count("keepdims") && std::get<int64_t>(c.attrs().at("keepdims")) != 0;
-  if (!keep) {
+  if (!keep && !x.type().ranked) {
+    // The rank is known only at run time: take the keepdims shape from the
+    // same reduction with keepdims set, read only for its shape.
+    Attrs kept_attrs = c.attrs();
+    kept_attrs["keepdims"] = int64_t(1);
+    kept = c.op("reshape_like", {t, c.op(c.node.type, {x}, kept_attrs)});
+  } else if (!keep) {
     std::vector<int64_t> axes;
     if (c.attrs().count("axes")) axes = std::get<std::vector<int64_t>>(c.attrs().at("axes"));
     else for (int d = 0; d < c.rank(x); ++d) axes.push_back(d);
@@ -81,7 +88,25 @@ Grads g_extremum(GradCtx& c) {
   Tensor ties = c.op("reduce_sum", {mask}, c.attrs());  // shaped like y; ties share the gradient
   return {c.div(c.mul(mask, spread(c, c.dy[0])), spread(c, ties))};
 }
-Grads g_prod(GradCtx& c) { return {c.div(spread(c, c.mul(c.dy[0], c.y[0])), c.x[0])}; }
+// d prod / dx_i is the product of the other elements. Dividing y by x_i is
+// NaN at zeros, so count the zeros of each reduced group (as PyTorch does):
+// none, the product of the rest is prod/x_i; one, only the zero gets the
+// product of the nonzeros; more, every gradient is zero.
+Grads g_prod(GradCtx& c) {
+  const Tensor& x = c.x[0];
+  Attrs kept = c.attrs();
+  kept["keepdims"] = int64_t(1);
+  auto group = [&](const char* op, const Tensor& t) { return c.broadcast_like(c.op(op, {t}, kept), x); };
+  const Tensor zero = c.c(0, x), one = c.c(1, x);
+  Tensor is_zero = c.op("equal", {x, zero});
+  Tensor zeros = group("reduce_sum", c.op("cast", {is_zero}, {{"dtype", x.dtype()}}));
+  Tensor nonzero = c.op("select", {is_zero, one, x});
+  Tensor rest = group("reduce_prod", nonzero);
+  Tensor none = c.op("equal", {zeros, zero});
+  Tensor the_zero = c.op("logical_and", {is_zero, c.op("equal", {zeros, one})});
+  Tensor others = c.op("select", {none, c.div(rest, nonzero), c.op("select", {the_zero, rest, zero})});
+  return {c.mul(spread(c, c.dy[0]), others)};
+}
 
 // ---- argmax / argmin over one axis (absent: the flattened input) ----
 std::vector<TensorType> infer_arg(InferCtx& c) {

@@ -33,7 +33,7 @@ std::vector<TensorType> infer_reshape(InferCtx& c) {
     } else if (target[d] < 0) {
       c.fail("invalid dimension " + std::to_string(target[d]) + " in shape " + dims_str(target));
     } else {
-      known *= target[d];
+      known = checked_mul(c, known, target[d]);
     }
   }
   if (x.is_concrete()) {
@@ -134,8 +134,16 @@ std::vector<TensorType> infer_broadcast_to(InferCtx& c) {
   TensorType target = ranked(c.ints("shape"), c.in[0].dtype);
   for (int64_t d : target.dims)
     if (d < 0) c.fail("target shape " + dims_str(target.dims) + " must be concrete");
-  TensorType b = broadcast(c, {c.in[0], target}, target.dtype);
-  if (b.ranked && b.dims != target.dims) c.fail("cannot broadcast " + c.in[0].str() + " to " + dims_str(target.dims));
+  const TensorType& x = c.in[0];
+  if (!x.ranked) return {target};
+  // Each input dimension equals its target, is 1, or is -1: then it must be
+  // one of those at run time, which specialization checks.
+  bool ok = x.dims.size() <= target.dims.size();
+  for (size_t d = 0; ok && d < x.dims.size(); ++d) {
+    const int64_t v = x.dims[d], t = target.dims[target.dims.size() - x.dims.size() + d];
+    ok = v == t || v == 1 || v == -1;
+  }
+  if (!ok) c.fail("cannot broadcast " + x.str() + " to " + dims_str(target.dims));
   return {target};
 }
 std::vector<TensorType> infer_broadcast_like(InferCtx& c) { return {broadcast(c, c.in, c.in[0].dtype)}; }

@@ -24,13 +24,16 @@ Grads g_select(GradCtx& c) {
   return {Tensor(), c.sum_to(c.op("select", {cond, dy, zero}), c.x[1]),
           c.sum_to(c.op("select", {cond, zero, dy}), c.x[2])};
 }
+// Follows the forward, min(max(x, lo), hi): the gradient goes to whichever
+// value was selected, so hi takes it whenever max(x, lo) > hi (also when lo > hi).
 Grads g_clamp(GradCtx& c) {
   const Tensor &x = c.x[0], &lo = c.x[1], &hi = c.x[2], &dy = c.dy[0], zero = c.c(0, dy);
-  Tensor below = c.op("less", {x, lo}), above = c.op("greater", {x, hi});
+  Tensor above = c.op("greater", {c.op("maximum", {x, lo}), hi});
+  Tensor below = c.op("logical_and", {c.op("less", {x, lo}), c.op("logical_not", {above})});
   Tensor inside = c.op("logical_not", {c.op("logical_or", {below, above})});
   return {c.sum_to(c.op("select", {inside, dy, zero}), x),
           c.sum_to(c.op("select", {below, dy, zero}), lo),
-          c.sum_to(c.op("select", {c.op("logical_and", {above, c.op("logical_not", {below})}), dy, zero}), hi)};
+          c.sum_to(c.op("select", {above, dy, zero}), hi)};
 }
 
 const bool registered = [] {

@@ -1,3 +1,4 @@
+#include <cstring>
 #include <sstream>
 #include <unordered_map>
 
@@ -17,6 +18,13 @@ void write_attr(std::ostringstream& s, const Attr& a) {
       for (int64_t x : v) s << x << ',';
     } else if constexpr (std::is_same_v<V, DType>) {
       s << dtype_name(v);
+    } else if constexpr (std::is_same_v<V, double>) {
+      // The bits, not a rounded decimal: 1234567.0 and 1234568.0 differ, and so do 0.0 and -0.0.
+      uint64_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      s << bits;
+    } else if constexpr (std::is_same_v<V, std::string>) {
+      s << v.size() << '#' << v;  // length-prefixed: no separator inside can fake another key
     } else {
       s << v;
     }

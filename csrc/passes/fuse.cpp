@@ -110,8 +110,12 @@ void fuse(Program& p, bool enabled) {
         if (p.known.count(t) || pinned.count(t)) continue;
         const int q = p.g->tensors[t].producer;
         if (!live[q] || region_of.count(q)) continue;
+        // A matmul anchor reads its operands from memory, so a tensor it
+        // reads must be materialized: that user counts as outside.
         bool all_inside = true;
-        for (int u : users[t]) all_inside = all_inside && region_of.count(u) && region_of[u] == index;
+        for (int u : users[t])
+          all_inside = all_inside && region_of.count(u) && region_of[u] == index &&
+                       !(r.kind == Region::Kind::Matmul && u == r.anchor);
         const detail::Node& pn = p.node(q);
         if (!all_inside || p.types.at(t).dims != shape) continue;
         if (stitchable(p, pn) && compute_type(p, pn) == r.compute) {

@@ -1,6 +1,7 @@
 // Host memory for arrays. Large blocks are cached when freed and handed out
 // again, so steady-state runs touch no fresh pages (first-touch page faults
-// cost more than the kernels that fill them).
+// cost more than the kernels that fill them); the cache is bounded
+// (TENSORSTITCH_HOST_CACHE_MB) and gives memory back to the OS past that.
 #pragma once
 #include <cstddef>
 #include <memory>

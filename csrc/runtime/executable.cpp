@@ -1,6 +1,6 @@
 // Compiling and running executables, and the Graph entry points that use them.
+#include <algorithm>
 #include <map>
-#include <sstream>
 
 #include "ops/infer_util.h"
 #include "ops/op_def.h"
@@ -16,8 +16,15 @@ namespace {
 
 std::string signature(const std::vector<TensorType>& types) {
   std::string s;
-  for (const TensorType& t : types) s += t.str() + ";";
+  for (const TensorType& t : types) s += (s.empty() ? "" : ", ") + t.str();
   return s;
+}
+
+// Numeric order of signatures, for a stable explain().
+bool signature_less(const std::vector<TensorType>& a, const std::vector<TensorType>& b) {
+  auto key = [](const TensorType& t) { return std::make_pair(int(t.dtype), t.dims); };
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [&](const TensorType& x, const TensorType& y) { return key(x) < key(y); });
 }
 
 std::string feed_where(const Tensor& t) { return "feed for placeholder '" + t.op().name() + "'"; }
@@ -75,7 +82,10 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
     for (int s : st.release) slots[s] = NDArray();
   }
   std::vector<NDArray> results;
-  for (int s : plan.target_slots) results.push_back(slots[s]);
+  for (size_t i = 0; i < plan.target_slots.size(); ++i) {
+    const NDArray& r = slots[plan.target_slots[i]];
+    results.push_back(plan.copy_target[i] ? r.clone() : r);
+  }
   if (!written.empty()) {
     // Copies, so a variable never shares memory with a caller's array.
     std::map<int, NDArray> copies;
@@ -90,6 +100,8 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
 
 namespace detail {
 
+std::shared_ptr<RunCache> new_run_cache() { return std::make_shared<RunCache>(); }
+
 static bool same_types(const std::vector<TensorType>& a, const std::vector<TensorType>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i)
@@ -99,13 +111,10 @@ static bool same_types(const std::vector<TensorType>& a, const std::vector<Tenso
 
 std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorType>& concrete) {
   std::lock_guard<std::mutex> lock(mu);
-  if (last_plan && same_types(concrete, last_types)) return last_plan;
-  std::string key = signature(concrete);
-  auto it = plans.find(key);
-  if (it != plans.end()) {
-    last_types = concrete;
-    last_plan = it->second;
-    return last_plan;
+  for (auto it = plans.begin(); it != plans.end(); ++it) {
+    if (!same_types(it->first, concrete)) continue;
+    if (it != plans.begin()) plans.splice(plans.begin(), plans, it);
+    return it->second;
   }
   Program p;
   p.g = g;
@@ -118,9 +127,8 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
     std::lock_guard<std::recursive_mutex> glock(g->mu);
     plan = std::make_shared<const Plan>(build_plan(std::move(p)));
   }
-  plans[key] = plan;
-  last_types = concrete;
-  last_plan = plan;
+  plans.emplace_front(concrete, plan);
+  if (plans.size() > kMaxPlans) plans.pop_back();
   return plan;
 }
 
@@ -185,8 +193,10 @@ std::string Executable::explain(const std::vector<TensorType>& feed_types) const
 
 std::string Executable::explain() const {
   std::lock_guard<std::mutex> lock(d_->mu);
+  std::vector<std::pair<std::vector<TensorType>, std::shared_ptr<const Plan>>> sorted(d_->plans.begin(), d_->plans.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return signature_less(a.first, b.first); });
   std::string s;
-  for (const auto& kv : d_->plans) s += (d_->plans.size() > 1 ? "signature " + kv.first + "\n" : "") + kv.second->explain;
+  for (const auto& kv : sorted) s += (sorted.size() > 1 ? "signature " + signature(kv.first) + "\n" : "") + kv.second->explain;
   return s.empty() ? "executable: not compiled yet (feeds with -1 dimensions compile on first run)\n" : s;
 }
 
@@ -202,24 +212,31 @@ Executable Graph::compile(const std::vector<std::pair<Tensor, TensorType>>& feed
 std::vector<NDArray> Graph::run(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
                                 const std::vector<Operation>& target_ops, Device device) {
   // One executable per (feeds, targets, target ops, device); it caches a plan per signature.
-  std::ostringstream key;
+  detail::RunKey key;
+  key.device = device;
   for (const auto& f : feeds) {
     if (f.first.graph_data() != d_) throw GraphError("run: a fed tensor belongs to another graph");
-    key << "f" << f.first.id() << ",";
+    key.feeds.push_back(f.first.id());
   }
-  for (const Tensor& t : targets) key << "t" << t.id() << ",";
-  for (const Operation& o : target_ops) key << "o" << o.id() << ",";
-  key << device.str();
+  for (const Tensor& t : targets) key.targets.push_back(t.id());
+  for (const Operation& o : target_ops) key.ops.push_back(o.id());
   std::shared_ptr<ExecutableData> exe;
   {
-    std::lock_guard<std::recursive_mutex> lock(d_->mu);
-    auto& cached = d_->run_cache[key.str()];
-    if (!cached) {
-      std::vector<std::pair<Tensor, TensorType>> declared;
-      for (const auto& f : feeds) declared.emplace_back(f.first, f.first.type());
-      cached = detail::make_executable(d_, declared, targets, target_ops, device);
+    std::lock_guard<std::mutex> lock(runs_->mu);
+    auto& entries = runs_->entries;
+    auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first == key; });
+    if (it != entries.end()) {
+      entries.splice(entries.begin(), entries, it);
+      exe = entries.front().second;
     }
-    exe = cached;
+  }
+  if (!exe) {
+    std::vector<std::pair<Tensor, TensorType>> declared;
+    for (const auto& f : feeds) declared.emplace_back(f.first, f.first.type());
+    exe = detail::make_executable(d_, declared, targets, target_ops, device);
+    std::lock_guard<std::mutex> lock(runs_->mu);
+    runs_->entries.emplace_front(std::move(key), exe);
+    if (runs_->entries.size() > detail::RunCache::kMaxEntries) runs_->entries.pop_back();
   }
   std::vector<NDArray> arrays;
   for (const auto& f : feeds) arrays.push_back(f.second);

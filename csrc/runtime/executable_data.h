@@ -1,7 +1,7 @@
 // The inside of an Executable: what was asked for, and one plan per concrete
 // input signature.
 #pragma once
-#include <map>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,12 +20,27 @@ struct ExecutableData {
   std::vector<int> target_ops;
   Device device;
   std::mutex mu;
-  std::map<std::string, std::shared_ptr<const Plan>> plans;  // by signature
-  // The last signature used: repeated runs skip building the key.
-  std::vector<TensorType> last_types;
-  std::shared_ptr<const Plan> last_plan;
+  // Plans by concrete signature, most recently used first; bounded, so a
+  // stream of new batch sizes cannot grow memory without limit.
+  static constexpr size_t kMaxPlans = 64;
+  std::list<std::pair<std::vector<TensorType>, std::shared_ptr<const Plan>>> plans;
 
   std::shared_ptr<const Plan> plan_for(const std::vector<TensorType>& concrete);
+};
+
+// What Graph::run caches executables by.
+struct RunKey {
+  std::vector<int> feeds, targets, ops;
+  Device device;
+  bool operator==(const RunKey& o) const {
+    return feeds == o.feeds && targets == o.targets && ops == o.ops && device == o.device;
+  }
+};
+
+struct RunCache {
+  static constexpr size_t kMaxEntries = 64;
+  std::mutex mu;
+  std::list<std::pair<RunKey, std::shared_ptr<ExecutableData>>> entries;  // most recently used first
 };
 
 std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>& g,

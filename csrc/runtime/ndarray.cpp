@@ -12,7 +12,9 @@ namespace ts {
 
 int64_t num_elements(const Dims& dims) {
   int64_t n = 1;
-  for (int64_t d : dims) n *= d;
+  for (int64_t d : dims)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw ShapeError("the element count of shape " + std::to_string(dims.size()) + "-d overflows 64 bits");
   return n;
 }
 

@@ -65,6 +65,14 @@ std::string explain(const Plan& plan, const Program& p) {
   return s.str();
 }
 
+// Memory totals; a plan past int64 could never be allocated, and offsets
+// that wrapped would point outside the arena.
+int64_t add_bytes(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) throw Error("out of memory: the executable needs more than 2^63 bytes");
+  return r;
+}
+
 // Places every intermediate result in one arena, reusing space by liveness
 // (first fit). A view shares its input's buffer, so it extends that buffer's
 // life. Targets (handed to the caller) and values being assigned to
@@ -86,6 +94,11 @@ void plan_memory(Plan& plan) {
       if (s >= 0) last[base_of(s)] = i;
   }
   for (int s : plan.target_slots) own.insert(base_of(s));
+  std::set<int> borrowed(plan.feed_slots.begin(), plan.feed_slots.end());
+  for (const auto& kv : plan.known) borrowed.insert(kv.first);
+  for (const Step& st : plan.steps)
+    if (st.kind == Step::Kind::ReadVariable) borrowed.insert(st.out[0]);
+  for (int s : plan.target_slots) plan.copy_target.push_back(borrowed.count(base_of(s)) != 0);
   std::map<int64_t, int64_t> used;  // offset -> size of live blocks
   std::map<int, std::pair<int64_t, size_t>> block;  // base -> (offset, freed after step)
   for (size_t i = 0; i < plan.steps.size(); ++i) {
@@ -97,7 +110,7 @@ void plan_memory(Plan& plan) {
       // At least one line even when empty, so every block has its own offset.
       const int64_t size = std::max<int64_t>(64, (bytes_of(st.out_types[k]) + 63) / 64 * 64);
       if (own.count(base_of(s))) {
-        plan.output_bytes += size;
+        plan.output_bytes = add_bytes(plan.output_bytes, size);
         continue;
       }
       int64_t at = 0;  // first fit among the live blocks
@@ -107,7 +120,7 @@ void plan_memory(Plan& plan) {
       }
       used[at] = size;
       st.arena_offset[k] = at;
-      plan.arena_bytes = std::max(plan.arena_bytes, at + size);
+      plan.arena_bytes = std::max(plan.arena_bytes, add_bytes(at, size));
       block[s] = {at, last.count(s) ? std::max(last[s], i) : i};
     }
     for (auto it = block.begin(); it != block.end();) {
@@ -119,7 +132,7 @@ void plan_memory(Plan& plan) {
       }
     }
   }
-  plan.peak_bytes = plan.arena_bytes + plan.output_bytes;
+  plan.peak_bytes = add_bytes(plan.arena_bytes, plan.output_bytes);
 }
 
 bool fusion_enabled() {

@@ -30,6 +30,10 @@ struct Plan {
   std::vector<int> feed_slots;
   std::vector<std::pair<int, NDArray>> known;  // slot, value known at compile time
   std::vector<int> target_slots;
+  // Per target: its memory belongs to someone else (a feed, a constant or
+  // folded value, a variable), perhaps through views, so the run returns a
+  // copy: results never alias state that outlives the run.
+  std::vector<bool> copy_target;
   std::vector<int> variables;                  // variable node ids read or assigned
   int64_t arena_bytes = 0;   // one block per run holds every intermediate
   int64_t output_bytes = 0;  // results with memory of their own (targets, assigned values)

@@ -114,18 +114,18 @@ class Executable:
     def feeds(self):
         return list(self._feeds)
 
-    def _ordered(self, feeds):
+    def _ordered(self, feeds, what="run"):
         """Feed values in compile order (validated when keyed by placeholder)."""
         feeds = feeds or {}
         if isinstance(feeds, dict):
             for k in feeds:
                 if k not in self._feeds:
                     name = getattr(k, "name", repr(k))
-                    raise _core.FeedError(f"run: '{name}' is not a feed of this executable; feeds are "
+                    raise _core.FeedError(f"{what}: '{name}' is not a feed of this executable; feeds are "
                                           f"{[f.name for f in self._feeds]}")
             missing = [f.name for f in self._feeds if f not in feeds]
             if missing:
-                raise _core.FeedError(f"run: missing feeds for placeholders {missing}")
+                raise _core.FeedError(f"{what}: missing feeds for placeholders {missing}")
             return [feeds[f] for f in self._feeds]
         return feeds
 
@@ -149,5 +149,7 @@ class Executable:
         plan for that signature; else every signature compiled so far."""
         if feeds is None:
             return self._exe.explain()
-        types = [TensorType.of(feeds[f]) for f in self._feeds]
+        types = [TensorType.of(v) for v in self._ordered(feeds, "explain")]
+        if len(types) != len(self._feeds):
+            raise _core.FeedError(f"explain: got {len(types)} feed types; expected {len(self._feeds)}")
         return self._exe.explain_for([(None if t.shape is None else list(t.shape), t.dtype) for t in types])

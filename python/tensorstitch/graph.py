@@ -5,6 +5,7 @@ Every method adds operations (nothing runs while building) and takes
 """
 import contextlib
 import numbers
+import operator
 
 import numpy as np
 
@@ -40,26 +41,56 @@ def _value_array(value, dtype):
 
 
 def _axes(axes):
+    """An int or a sequence of ints as a list (validated by ``_attrs``)."""
     if axes is None:
         return None
-    if isinstance(axes, numbers.Integral):
-        return [int(axes)]
-    return [int(a) for a in axes]
+    if isinstance(axes, (numbers.Integral, np.integer)):
+        return [axes]
+    return list(axes)
 
 
-def _attrs(**kw):
-    """Attributes for the core: drops None, turns bools into ints."""
+# Attributes that are numbers, not integers; and those that are yes/no flags.
+_FLOAT_ATTRS = frozenset({"value"})
+_FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse"})
+
+
+def _where(op, name):
+    return f"{op} '{name}'" if name else op
+
+
+def _attr_int(where, key, v):
+    """An integer attribute value, checked: a TypeError for non-integers (1.5,
+    inf, a tuple), a ShapeError for values beyond int64."""
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    try:
+        i = operator.index(v)
+    except TypeError:
+        raise TypeError(f"{where}: attribute '{key}' must be an integer; got {type(v).__name__} {v!r}") from None
+    if not _INT64_MIN <= i <= _INT64_MAX:
+        raise _core.ShapeError(f"{where}: attribute '{key}' value {i} does not fit in 64 bits")
+    return i
+
+
+def _attrs(where, kw):
+    """Attributes for the core, validated: drops None; flags must be bools,
+    integer attributes integers (lists of them for sequences)."""
     out = {}
     for k, v in kw.items():
         if v is None:
             continue
-        if isinstance(v, (bool, np.bool_)):
-            v = int(v)
-        elif isinstance(v, np.integer):
-            v = int(v)
-        elif isinstance(v, tuple):
-            v = list(v)
-        out[k] = v
+        if isinstance(v, (str, _core.DType)):
+            out[k] = v
+        elif k in _FLOAT_ATTRS:
+            out[k] = float(v)
+        elif k in _FLAG_ATTRS:
+            if not isinstance(v, (bool, np.bool_, numbers.Integral)) or int(v) not in (0, 1):
+                raise TypeError(f"{where}: '{k}' must be True or False; got {type(v).__name__} {v!r}")
+            out[k] = int(v)
+        elif isinstance(v, (list, tuple, np.ndarray)):
+            out[k] = [_attr_int(where, k, x) for x in v]
+        else:
+            out[k] = _attr_int(where, k, v)
     return out
 
 
@@ -84,8 +115,9 @@ class Graph:
         return self.constant(x, dtype if dtype is not None else _weak_dtype(x, like))
 
     def _op(self, type, inputs, name=None, **attrs):
+        checked = _attrs(_where(type, name), attrs)
         ins = [self._tensor(x)._t for x in inputs]
-        return [Tensor(t, self) for t in self._g.op(type, ins, _attrs(**attrs), name or "")]
+        return [Tensor(t, self) for t in self._g.op(type, ins, checked, name or "")]
 
     def _op1(self, type, inputs, name=None, **attrs):
         return self._op(type, inputs, name, **attrs)[0]
@@ -101,9 +133,17 @@ class Graph:
         """An input fed at run time. ``shape``: ints, -1 for sizes known only at
         run time; ``None`` for an unranked placeholder."""
         if shape is not None:
-            shape = [int(d) for d in shape]
+            where = _where("placeholder", name)
+            if isinstance(shape, (numbers.Integral, np.integer)):
+                shape = (shape,)
+            try:
+                dims = list(shape)
+            except TypeError:
+                raise TypeError(f"{where}: shape must be a sequence of ints or None; got {shape!r}") from None
+            # None is TF1's spelling of a run-time size.
+            shape = [-1 if d is None else _attr_int(where, "shape", d) for d in dims]
             if len(shape) > 16:
-                raise _core.ShapeError(f"placeholder '{name}': rank {len(shape)} exceeds the maximum of 16")
+                raise _core.ShapeError(f"{where}: rank {len(shape)} exceeds the maximum of 16")
         return Tensor(self._g.placeholder(shape, as_dtype(dtype), name or "placeholder"), self)
 
     def constant(self, value, dtype=None, name=None):
@@ -170,7 +210,7 @@ class Graph:
     # ---- shape and data movement ----
     def reshape(self, x, shape, name=None):
         """The same elements in a new shape; one dimension may be -1. A view: no copy."""
-        return self._op1("reshape", [x], name, shape=[int(d) for d in shape])
+        return self._op1("reshape", [x], name, shape=list(shape))
 
     def transpose(self, x, perm=None, name=None):
         """Permute the axes (``perm=None`` reverses them)."""
@@ -179,20 +219,25 @@ class Graph:
     def slice(self, x, starts, ends, strides=None, name=None):
         """Python slicing per dimension: ``x[starts[d]:ends[d]:strides[d]]``;
         ``None`` entries mean the default, fewer entries than dims leave the rest."""
-        strides = [1] * len(starts) if strides is None else list(strides)
-        st = [(0 if s > 0 else _INT64_MAX) if a is None else int(a) for a, s in zip(starts, strides)]
-        en = [(_INT64_MAX if s > 0 else _INT64_MIN) if e is None else int(e) for e, s in zip(ends, strides)]
-        return self._op1("slice", [x], name, starts=st, ends=en, strides=[int(s) for s in strides])
+        return self._slice(x, starts, ends, strides, 0, name)
+
+    def _slice(self, x, starts, ends, strides, trailing, name):
+        """``slice`` whose last ``trailing`` entries apply to the last dimensions."""
+        where = _where("slice", name)
+        strides = [1] * len(starts) if strides is None else [_attr_int(where, "strides", s) for s in strides]
+        st = [(0 if s > 0 else _INT64_MAX) if a is None else a for a, s in zip(starts, strides)]
+        en = [(_INT64_MAX if s > 0 else _INT64_MIN) if e is None else e for e, s in zip(ends, strides)]
+        return self._op1("slice", [x], name, starts=st, ends=en, strides=strides, trailing=trailing or None)
 
     def concat(self, tensors, axis, name=None):
         """Join tensors along an existing ``axis``; other dimensions must match."""
-        return self._op1("concat", list(tensors), name, axis=int(axis))
+        return self._op1("concat", list(tensors), name, axis=axis)
 
     def split(self, x, sizes_or_count, axis=0, name=None):
         """Split into ``count`` equal parts or parts of the given ``sizes``; returns a list."""
-        if isinstance(sizes_or_count, numbers.Integral):
-            return self._op("split", [x], name, axis=int(axis), count=int(sizes_or_count))
-        return self._op("split", [x], name, axis=int(axis), sizes=[int(s) for s in sizes_or_count])
+        if isinstance(sizes_or_count, (numbers.Integral, np.integer)):
+            return self._op("split", [x], name, axis=axis, count=sizes_or_count)
+        return self._op("split", [x], name, axis=axis, sizes=list(sizes_or_count))
 
     def stack(self, tensors, axis=0, name=None):
         """Join tensors of one shape along a new axis."""
@@ -209,17 +254,17 @@ class Graph:
 
     def broadcast_to(self, x, shape, name=None):
         """Broadcast ``x`` to ``shape`` (NumPy's rules)."""
-        return self._op1("broadcast_to", [x], name, shape=[int(d) for d in shape])
+        return self._op1("broadcast_to", [x], name, shape=list(shape))
 
     def pad(self, x, pads, mode="constant", value=0, name=None):
         """Pad with ``pads`` = [(before, after), ...] per dimension; modes
         constant, reflect, symmetric, edge (as NumPy's)."""
-        flat = [int(p) for pair in pads for p in pair]
-        return self._op1("pad", [x], name, pads=flat, mode=mode, value=float(value))
+        flat = [p for pair in pads for p in pair]
+        return self._op1("pad", [x], name, pads=flat, mode=mode, value=value)
 
     def tile(self, x, reps, name=None):
         """Repeat ``x`` ``reps[d]`` times along each dimension d."""
-        return self._op1("tile", [x], name, reps=[int(r) for r in reps])
+        return self._op1("tile", [x], name, reps=list(reps))
 
     def flip(self, x, axes=None, name=None):
         """Reverse the order of elements along ``axes`` (None: all)."""
@@ -227,7 +272,7 @@ class Graph:
 
     def gather(self, x, indices, axis=0, name=None):
         """NumPy's ``take``: out = x[:axis] + indices.shape + x[axis+1:]."""
-        return self._op1("gather", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
+        return self._op1("gather", [x, self._tensor(indices, like=int32)], name, axis=axis)
 
     def gather_nd(self, x, indices, name=None):
         """Slices of ``x`` picked by the last dimension of ``indices`` (k coordinates each)."""
@@ -237,7 +282,7 @@ class Graph:
         """``x`` with ``updates`` added at ``indices`` along ``axis`` (the adjoint of ``gather``)."""
         x = self._tensor(x)
         return self._op1("scatter_add", [x, self._tensor(indices, like=int32), self._tensor(updates, like=x.dtype)],
-                         name, axis=int(axis))
+                         name, axis=axis)
 
     def scatter_nd_add(self, x, indices, updates, name=None):
         """``x`` with ``updates`` added at the coordinates in ``indices`` (the adjoint of ``gather_nd``)."""
@@ -247,11 +292,11 @@ class Graph:
 
     def take_along_axis(self, x, indices, axis, name=None):
         """NumPy's ``take_along_axis``: ``indices`` has x's rank and picks along ``axis``."""
-        return self._op1("take_along_axis", [x, self._tensor(indices, like=int32)], name, axis=int(axis))
+        return self._op1("take_along_axis", [x, self._tensor(indices, like=int32)], name, axis=axis)
 
     def one_hot(self, indices, depth, axis=-1, dtype=float32, name=None):
         """One-hot vectors of length ``depth`` inserted at ``axis``; out-of-range indices give zeros."""
-        return self._op1("one_hot", [self._tensor(indices, like=int32)], name, depth=int(depth), axis=int(axis),
+        return self._op1("one_hot", [self._tensor(indices, like=int32)], name, depth=depth, axis=axis,
                          dtype=as_dtype(dtype))
 
     def shape_of(self, x, name=None):
@@ -260,20 +305,20 @@ class Graph:
 
     def top_k(self, x, k, axis=-1, name=None):
         """The ``k`` largest values along ``axis`` and their int64 indices (ties: lower index first)."""
-        values, indices = self._op("top_k", [x], name, k=int(k), axis=int(axis))
+        values, indices = self._op("top_k", [x], name, k=k, axis=axis)
         return values, indices
 
     def sort(self, x, axis=-1, descending=False, name=None):
         """Stable sort; NaN sorts as the largest value."""
-        return self._op1("sort", [x], name, axis=int(axis), descending=descending)
+        return self._op1("sort", [x], name, axis=axis, descending=descending)
 
     def argsort(self, x, axis=-1, descending=False, name=None):
         """The int64 indices that sort ``x`` stably along ``axis``."""
-        return self._op1("argsort", [x], name, axis=int(axis), descending=descending)
+        return self._op1("argsort", [x], name, axis=axis, descending=descending)
 
     def cumsum(self, x, axis, exclusive=False, reverse=False, name=None):
         """Running sums along ``axis`` (optionally exclusive and/or from the end)."""
-        return self._op1("cumsum", [x], name, axis=int(axis), exclusive=exclusive, reverse=reverse)
+        return self._op1("cumsum", [x], name, axis=axis, exclusive=exclusive, reverse=reverse)
 
     # ---- reductions ----
     def argmax(self, x, axis=None, keepdims=False, name=None):
@@ -296,11 +341,11 @@ class Graph:
     # ---- neural network ----
     def softmax(self, x, axis=-1, name=None):
         """exp(x) / sum(exp(x)) along ``axis``, one pass over memory."""
-        return self._op1("softmax", [x], name, axis=int(axis))
+        return self._op1("softmax", [x], name, axis=axis)
 
     def log_softmax(self, x, axis=-1, name=None):
         """x - log(sum(exp(x))) along ``axis``."""
-        return self._op1("log_softmax", [x], name, axis=int(axis))
+        return self._op1("log_softmax", [x], name, axis=axis)
 
     # ---- linear algebra ----
     def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
@@ -340,48 +385,68 @@ class Graph:
     # ---- indexing sugar ----
     def _getitem(self, x, key):
         key = key if isinstance(key, tuple) else (key,)
-        if any(k is Ellipsis for k in key):
-            if sum(k is Ellipsis for k in key) > 1:
-                raise IndexError("an index can only have a single ellipsis ('...')")
-            if x.ndim is None:
-                raise _core.ShapeError(f"cannot index the unranked tensor '{x.name}' with '...'")
+        ellipses = sum(k is Ellipsis for k in key)
+        if ellipses > 1:
+            raise IndexError("an index can only have a single ellipsis ('...')")
+        if ellipses and x.ndim is not None:
             used = sum(1 for k in key if k is not None and k is not Ellipsis)
             at = key.index(Ellipsis)
             key = key[:at] + (slice(None),) * (x.ndim - used) + key[at + 1:]
+        head, tail = (key[:key.index(Ellipsis)], key[key.index(Ellipsis) + 1:]) if Ellipsis in key else (key, ())
         starts, ends, steps, squeeze, new_axes = [], [], [], [], []
-        out_dim = 0
-        for k in key:
+        for k in head:  # dims counted from the front
             if k is None:
-                new_axes.append(out_dim)
-                out_dim += 1
+                new_axes.append(len(starts) - len(squeeze) + len(new_axes))
+            elif self._index_entry(x, k, len(starts), starts, ends, steps):
+                squeeze.append(len(starts) - 1)
+        # After an ellipsis on a tensor of unknown rank: dims counted from the end.
+        tail_entries = sum(1 for k in tail if k is not None)
+        if len(starts) + tail_entries > (x.ndim if x.ndim is not None else len(starts) + tail_entries):
+            raise _core.ShapeError(f"too many indices ({len(starts) + tail_entries}) for '{x.name}' with shape {x.shape}")
+        seen, tail_squeeze = 0, []
+        for k in tail:
+            if k is not None:
+                seen += 1
+                if self._index_entry(x, k, None, starts, ends, steps):
+                    tail_squeeze.append(seen - 1 - tail_entries)
+        kept_after = 0  # result dims after this point, for new axes counted from the end
+        for k in reversed(tail):
+            if k is None:
+                new_axes.append(-1 - kept_after)
+                kept_after += 1
             elif isinstance(k, slice):
-                step = 1 if k.step is None else int(k.step)
-                if step == 0:
-                    raise _core.ShapeError(f"slice step cannot be zero (indexing '{x.name}')")
-                starts.append(k.start)
-                ends.append(k.stop)
-                steps.append(step)
-                out_dim += 1
-            elif isinstance(k, numbers.Integral):
-                k = int(k)
-                dim = len(starts)
-                if x.ndim is not None and dim < x.ndim and x.shape[dim] >= 0 and not -x.shape[dim] <= k < x.shape[dim]:
-                    raise _core.ShapeError(f"index {k} is out of range for dimension {dim} of '{x.name}' "
-                                           f"with shape {x.shape}")
-                squeeze.append(dim)
-                starts.append(k)
-                ends.append(k + 1 if k != -1 else None)
-                steps.append(1)
-            else:
-                raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
-        if x.ndim is not None and len(starts) > x.ndim:
-            raise _core.ShapeError(f"too many indices ({len(starts)}) for '{x.name}' with shape {x.shape}")
-        y = self.slice(x, starts, ends, steps) if starts else x
-        if squeeze:
-            y = self.squeeze(y, squeeze)
+                kept_after += 1
+        y = self._slice(x, starts, ends, steps, tail_entries, None) if starts else x
+        if squeeze or tail_squeeze:
+            y = self.squeeze(y, squeeze + tail_squeeze)
         if new_axes:
             y = self.expand_dims(y, new_axes)
         return y
+
+    @staticmethod
+    def _index_entry(x, k, dim, starts, ends, steps):
+        """Appends one basic index (a slice or an int) for dimension ``dim``
+        (None: counted from the end); returns True for an int, whose dimension
+        is then squeezed."""
+        if isinstance(k, slice):
+            step = 1 if k.step is None else _attr_int(f"indexing '{x.name}'", "step", k.step)
+            if step == 0:
+                raise _core.ShapeError(f"slice step cannot be zero (indexing '{x.name}')")
+            starts.append(k.start)
+            ends.append(k.stop)
+            steps.append(step)
+            return False
+        if isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, (bool, np.bool_)):
+            k = _attr_int(f"indexing '{x.name}'", "index", k)
+            if dim is not None and x.ndim is not None and dim < x.ndim and x.shape[dim] >= 0 \
+                    and not -x.shape[dim] <= k < x.shape[dim]:
+                raise _core.ShapeError(f"index {k} is out of range for dimension {dim} of '{x.name}' "
+                                       f"with shape {x.shape}")
+            starts.append(k)
+            ends.append(k + 1 if k != -1 else None)
+            steps.append(1)
+            return True
+        raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
 
     # ---- running ----
     def run(self, feeds=None, targets=(), target_ops=(), device=None):

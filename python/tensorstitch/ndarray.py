@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, bfloat16, float32, to_numpy_dtype
+from ._dtypes import as_dtype, bfloat16, float32, is_integer, to_numpy_dtype
 
 NDArray = _core.NDArray
 Device = _core.Device
@@ -60,6 +60,17 @@ def _resolve_device(device):
     return device if isinstance(device, Device) else Device(str(device))
 
 
+def _check_python_ints(obj, dtype):
+    """Python integers converted to an integer ``dtype`` must fit: NumPy 2
+    refuses ``np.int32(2**40)`` too, rather than wrapping."""
+    values = np.asarray(obj, dtype=object).ravel()
+    info = np.iinfo(to_numpy_dtype(dtype))
+    for v in values:
+        if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and not info.min <= v <= info.max:
+            raise _core.DTypeError(f"Python integer {v} is out of range for dtype {dtype.name} "
+                                   f"([{info.min}, {info.max}])")
+
+
 def asarray(obj, device=None, dtype=None):
     """Make an ``NDArray`` from NumPy, buffer-protocol or DLPack objects.
 
@@ -76,8 +87,12 @@ def asarray(obj, device=None, dtype=None):
         return obj._astype(as_dtype(dtype))
     if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
         obj = np.from_dlpack(obj)
-    arr = np.asarray(obj)
     want = None if dtype is None else as_dtype(dtype)
+    if want is not None and is_integer(want) and not isinstance(obj, (np.ndarray, np.generic)):
+        _check_python_ints(obj, want)
+    arr = np.asarray(obj)
+    if not arr.dtype.isnative:  # big-endian data: convert, never reinterpret
+        arr = arr.astype(arr.dtype.newbyteorder("="))
     if want == bfloat16:
         return asarray(arr.astype(np.float32))._astype(bfloat16)
     if want is not None:

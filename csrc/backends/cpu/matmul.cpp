@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <string>
 
 #include "backends/cpu/broadcast.h"
 #include "ir/scalar_types.h"
@@ -34,7 +36,7 @@ void gemm(const Gemm& g, const T* a, const T* b, T* c) {
     std::memset(c, 0, sizeof(T) * g.m * g.n);
     for (int64_t i = 0; i < g.m; ++i)
       for (int64_t p = 0; p < g.k; ++p) {
-        T av = g.ta ? a[p * g.m + i] : a[i * g.k + p];
+        T av = g.ta ? a[p * g.lda_rows + i] : a[i * g.k + p];
         for (int64_t j = 0; j < g.n; ++j) {
           T bv = g.tb ? b[j * g.k + p] : b[p * g.n + j];
           c[i * g.n + j] = math::wrap_add(c[i * g.n + j], math::wrap_mul(av, bv));
@@ -64,6 +66,11 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
   Dims abatch(a.shape().begin(), a.shape().end() - 2), bbatch(b.shape().begin(), b.shape().end() - 2);
   const int64_t count = num_elements(batch);
   if (g.m * g.n == 0 || count == 0) return;
+  // BLAS takes 32-bit sizes (scipy-openblas32).
+  for (int64_t d : {g.m, g.n, g.k})
+    if (d > int64_t(std::numeric_limits<blasint>::max()))
+      throw ShapeError("matmul: a matrix dimension of " + std::to_string(d) + " exceeds what BLAS supports (" +
+                       std::to_string(std::numeric_limits<blasint>::max()) + ")");
   if (g.k == 0) {
     std::memset(out.data(), 0, out.nbytes());
     if (done) done(0, out.size());

@@ -12,6 +12,8 @@
 
 namespace ts {
 
+namespace detail { struct RunCache; }
+
 // Operation attributes: axes, shapes, modes, dtypes, scalars.
 // DType first: Python binds each alternative in order, and enums also convert to int.
 using Attr = std::variant<DType, int64_t, double, std::string, std::vector<int64_t>>;
@@ -58,6 +60,10 @@ class Graph {
 
  private:
   std::shared_ptr<detail::GraphData> d_;
+  // run()'s executables. They hold the graph, so the cache belongs to the
+  // handles (copies share it), never to the graph: dropping the last handle
+  // frees both.
+  std::shared_ptr<detail::RunCache> runs_;
 };
 
 }  // namespace ts

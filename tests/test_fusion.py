@@ -1,6 +1,6 @@
 """Stitching: known patterns compile to the expected number of kernels, a
-tensor used by several regions is computed once, and random graphs of
-elementwise / broadcast / reduce / matmul ops match NumPy fused and unfused."""
+tensor used by several regions is computed once. Random graphs, fused and
+unfused against NumPy, are in test_random_graphs.py."""
 import re
 
 import numpy as np
@@ -92,68 +92,6 @@ def test_matmul_epilogue_large_and_batched(fusion):
     got = g.run({a: av, b: bv, bias: cv}, [y])[0].numpy()
     z = av.astype(np.float64) @ bv + cv
     np.testing.assert_allclose(got, 0.5 * z * (1 + sp.erf(z / np.sqrt(2))), rtol=1e-4, atol=1e-4)
-
-
-UNARY = ["tanh", "sigmoid", "sin", "abs", "negative", "relu", "erf", "cos", "square"]
-NP_UNARY = {"tanh": np.tanh, "sigmoid": sp.expit, "sin": np.sin, "abs": np.abs, "negative": np.negative,
-            "relu": lambda v: np.maximum(v, 0), "erf": sp.erf, "cos": np.cos, "square": np.square}
-BINARY = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "maximum": np.maximum,
-          "minimum": np.minimum}
-
-
-def random_graph(rng, dtype):
-    """A random DAG over one (-1, 5, 6) input; returns (graph, input, feeds value, targets, numpy values)."""
-    g = ts.Graph()
-    x = g.placeholder((-1, 5, 6), dtype)
-    xv = rng.normal(size=(int(rng.integers(1, 4)), 5, 6))
-    pool = [(x, xv)]
-    for _ in range(int(rng.integers(3, 12))):
-        kind = rng.choice(["unary", "binary", "binary", "reduce", "matmul", "scalar"])
-        t, v = pool[int(rng.integers(len(pool)))]
-        if kind == "unary":
-            name = str(rng.choice(UNARY))
-            t, v = getattr(g, name)(t), NP_UNARY[name](v)
-            if name == "square":
-                t, v = g.tanh(t), np.tanh(v)  # keep magnitudes bounded
-        elif kind == "binary":
-            name = str(rng.choice(list(BINARY)))
-            u, w = pool[int(rng.integers(len(pool)))]
-            try:
-                np.broadcast_shapes(v.shape, w.shape)
-            except ValueError:
-                continue
-            t, v = getattr(g, name)(t, u), BINARY[name](v, w)
-        elif kind == "reduce":
-            axis = int(rng.integers(0, v.ndim)) if v.ndim else None
-            if axis is None:
-                continue
-            which = str(rng.choice(["reduce_sum", "reduce_mean", "reduce_max"]))
-            fn = {"reduce_sum": np.sum, "reduce_mean": np.mean, "reduce_max": np.max}[which]
-            if v.shape[axis] == 0:
-                continue
-            t, v = getattr(g, which)(t, axis, keepdims=True), fn(v, axis=axis, keepdims=True)
-        elif kind == "matmul":
-            if v.ndim == 0:
-                continue
-            w = rng.normal(size=(v.shape[-1], v.shape[-1])) / np.sqrt(v.shape[-1])
-            t, v = g.matmul(t, g.constant(w.astype(ts._dtypes.to_numpy_dtype(dtype)))), v @ w
-        else:
-            c = float(rng.uniform(-2, 2))
-            t, v = t * c + 0.5, v * c + 0.5
-        pool.append((t, v))
-    chosen = rng.choice(len(pool), size=min(len(pool), int(rng.integers(1, 4))), replace=False)
-    return g, x, xv, [pool[i][0] for i in chosen], [pool[i][1] for i in chosen]
-
-
-@pytest.mark.parametrize("seed", range(40))
-@pytest.mark.parametrize("dtype", [ts.float32, ts.float64], ids=lambda d: d.name)
-def test_random_graphs_match_numpy(fusion, seed, dtype):
-    rng = np.random.default_rng(seed)
-    g, x, xv, targets, want = random_graph(rng, dtype)
-    got = g.run({x: xv.astype(ts._dtypes.to_numpy_dtype(dtype))}, targets)
-    tol = 1e-4 if dtype == ts.float32 else 1e-10
-    for gv, wv in zip(got, want):
-        np.testing.assert_allclose(gv.numpy(), wv, rtol=tol, atol=tol)
 
 
 def test_common_subexpressions_are_computed_once(fusion):

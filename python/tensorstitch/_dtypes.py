@@ -27,8 +27,9 @@ def as_dtype(dtype):
         return bfloat16
     try:
         name = np.dtype(dtype).name
-    except TypeError:
-        name = str(dtype)
+    except (TypeError, ValueError):
+        raise _core.DTypeError(f"{dtype!r:.80} is not a dtype; expected one of "
+                               "bool, int8, uint8, int32, int64, float16, bfloat16, float32, float64") from None
     return _core.dtype_from_name(name)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from . import _core
 from ._dtypes import as_dtype, bfloat16, bool_, float32, int32, is_floating, is_integer
 from .executable import Executable, Future, TensorType, resolve_device
-from .ndarray import NDArray, asarray
+from .ndarray import NDArray, _numpy_value, asarray
 from .tensor import Operation, Tensor, unwrap_op
 
 _INT64_MAX = 2**63 - 1
@@ -22,7 +22,7 @@ _INT64_MIN = -(2**63)
 def _weak_dtype(value, like):
     """The dtype a Python scalar or list takes next to a tensor of dtype ``like``
     (JAX-style weak typing: ``x * 2.0`` keeps x's float dtype)."""
-    kind = np.asarray(value).dtype.kind
+    kind = _numpy_value(value).dtype.kind
     if kind == "b":
         return bool_
     if kind in "iu":
@@ -79,14 +79,14 @@ def _attrs(where, kw):
     for k, v in kw.items():
         if v is None:
             continue
-        if isinstance(v, (str, _core.DType)):
-            out[k] = v
-        elif k in _FLOAT_ATTRS:
-            out[k] = float(v)
-        elif k in _FLAG_ATTRS:
+        if k in _FLAG_ATTRS:
             if not isinstance(v, (bool, np.bool_, numbers.Integral)) or int(v) not in (0, 1):
                 raise TypeError(f"{where}: '{k}' must be True or False; got {type(v).__name__} {v!r}")
             out[k] = int(v)
+        elif isinstance(v, (str, _core.DType)):
+            out[k] = v
+        elif k in _FLOAT_ATTRS:
+            out[k] = float(v)
         elif isinstance(v, (list, tuple, np.ndarray)):
             out[k] = [_attr_int(where, k, x) for x in v]
         else:

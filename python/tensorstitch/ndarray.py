@@ -60,10 +60,26 @@ def _resolve_device(device):
     return device if isinstance(device, Device) else Device(str(device))
 
 
+def _numpy_value(obj):
+    """``np.asarray(obj)``, with a TypeError that names the value when NumPy
+    cannot make an array of it (ragged lists, arbitrary objects)."""
+    try:
+        arr = np.asarray(obj)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise TypeError(f"cannot make an array from {type(obj).__name__} {obj!r:.80}: {e}") from None
+    if arr.dtype == object:
+        raise TypeError(f"cannot make an array from {type(obj).__name__} {obj!r:.80}: it holds "
+                        "non-numeric values or integers beyond 64 bits")
+    return arr
+
+
 def _check_python_ints(obj, dtype):
     """Python integers converted to an integer ``dtype`` must fit: NumPy 2
     refuses ``np.int32(2**40)`` too, rather than wrapping."""
-    values = np.asarray(obj, dtype=object).ravel()
+    try:
+        values = np.asarray(obj, dtype=object).ravel()
+    except ValueError as e:
+        raise TypeError(f"cannot make an array from {type(obj).__name__} {obj!r:.80}: {e}") from None
     info = np.iinfo(to_numpy_dtype(dtype))
     for v in values:
         if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and not info.min <= v <= info.max:
@@ -90,7 +106,7 @@ def asarray(obj, device=None, dtype=None):
     want = None if dtype is None else as_dtype(dtype)
     if want is not None and is_integer(want) and not isinstance(obj, (np.ndarray, np.generic)):
         _check_python_ints(obj, want)
-    arr = np.asarray(obj)
+    arr = _numpy_value(obj)
     if not arr.dtype.isnative:  # big-endian data: convert, never reinterpret
         arr = arr.astype(arr.dtype.newbyteorder("="))
     if want == bfloat16:

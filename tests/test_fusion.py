@@ -4,7 +4,6 @@ unfused against NumPy, are in test_random_graphs.py."""
 import re
 
 import numpy as np
-import pytest
 import scipy.special as sp
 
 import tensorstitch as ts

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import tensorstitch as ts
-from helpers import ALL, FLOATS, NUMERIC, as_input, assert_close, covers, random_shape, run_graph
+from helpers import ALL, NUMERIC, as_input, assert_close, covers, random_shape, run_graph
 
 
 @covers("gather")

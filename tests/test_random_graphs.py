@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import tensorstitch as ts
 
-EXAMPLES = int(os.environ.get("TENSORSTITCH_FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("TENSORSTITCH_FUZZ_EXAMPLES", "200"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -100,7 +100,7 @@ def build_random_graph(data, dtype):
 
     for step in range(b.draw(st.integers(1, 10), "ops")):
         kind = b.draw(st.sampled_from(["unary", "binary", "binary", "compare_select", "reduce", "matmul",
-                                       "movement", "scalar", "softmax", "clamp"]), f"kind{step}")
+                                       "residual", "movement", "scalar", "softmax", "clamp"]), f"kind{step}")
         i = pick(f"a{step}")
         t, _, si = b.values[i]
         shape = shape_of(i)
@@ -159,6 +159,19 @@ def build_random_graph(data, dtype):
             b.add(b.g.matmul(t, u) * scale if b.is_float else b.g.matmul(t, u),
                   (lambda i, j, scale: lambda get: as_dt(np.matmul(get(i), get(j)) * (scale if b.is_float else 1)))(i, j, scale),
                   si and sj, f"matmul(v{i}, v{j})")
+        elif kind == "residual":
+            # h = f(x); h @ h + h: one computed tensor feeds a matmul and its epilogue.
+            if len(shape) < 2 or shape[-1] != shape[-2]:
+                continue
+            name = b.draw(st.sampled_from(["tanh", "sin", "relu"] if b.is_float else ["negative", "abs"]), f"res{step}")
+            fn = (FLOAT_UNARY if b.is_float else INT_UNARY)[name]
+            h = b.add(getattr(b.g, name)(t), (lambda i, fn: lambda get: as_dt(fn(get(i))))(i, fn), si and name != "relu",
+                      f"{name}(v{i})")
+            ht = b.values[h][0]
+            scale = 1.0 / max(1, shape[-1]) if b.is_float else 1
+            b.add(b.g.matmul(ht, ht) * scale + ht,
+                  (lambda h, scale: lambda get: as_dt(np.matmul(get(h), get(h)) * scale + get(h)))(h, scale),
+                  b.values[h][2], f"matmul(v{h}, v{h}) * {scale} + v{h}")
         elif kind == "movement":
             name = b.draw(st.sampled_from(["transpose", "flip", "slice", "pad", "concat", "tile", "sort", "cumsum",
                                            "reshape"]), f"move{step}")

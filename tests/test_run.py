@@ -1,6 +1,5 @@
 """Running: compile, caching per signature, -1 specialization, pruning,
 folding, explain, async runs and runs from several threads."""
-import concurrent.futures
 import threading
 
 import numpy as np

@@ -51,7 +51,7 @@ def test_two_layer_mlp_with_adam_learns_circles():
     last, acc = (a.item() for a in g.run({x: pts, t: labels}, [loss, accuracy]))
     assert last < first / 4
     assert acc >= 0.95, f"accuracy {acc:.3f} after 250 Adam steps"
-    assert g.variable_value([v for v in g.variables() if v.name == "adam_step"][0]).item() == 250
+    assert g.variable_value([v for v in g.variables() if v.name == "optimizer/adam/step"][0]).item() == 250
 
 
 def test_adam_op_matches_reference_formula():

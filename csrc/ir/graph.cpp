@@ -100,6 +100,10 @@ Tensor Graph::constant(const NDArray& value, const std::string& name) {
 
 Tensor Graph::variable(const NDArray& initial_value, const std::string& name) {
   std::lock_guard<std::recursive_mutex> lock(d_->mu);
+  // Checkpoints key variables by name: a given name is never silently renamed.
+  if (!name.empty() && d_->name_uses.count(name))
+    throw GraphError("variable '" + name + "': the name is already used in this graph; variable names are "
+                     "checkpoint keys and must be unique");
   NDArray init = initial_value.clone();
   int id = add_node(*d_, "variable", {}, {}, name, init);
   d_->variable_values[id] = init;

@@ -18,7 +18,8 @@ inline int32_t as_int(float f) { int32_t i; std::memcpy(&i, &f, 4); return i; }
 // 0.347: truncation < 1e-8 relative). 2^n is applied in two halves so
 // results in the subnormal range come out right.
 inline float exp_f32(float x) {
-  const float lo = x < -104.0f ? -104.0f : x, xc = lo > 89.0f ? 89.0f : lo;  // NaN handled at the end
+  // NaN is handled at the end; here it becomes 0 so the integer part below is defined.
+  const float lo = x < -104.0f ? -104.0f : (x != x ? 0.0f : x), xc = lo > 89.0f ? 89.0f : lo;
   const float n = std::nearbyint(xc * 1.44269504088896341f);
   float r = std::fma(n, -0.693145751953125f, xc);
   r = std::fma(n, -1.428606765330187e-06f, r);
@@ -31,7 +32,7 @@ inline float exp_f32(float x) {
   p = std::fma(p, r, 1.0f);
   p = std::fma(p, r, 1.0f);
   const int32_t ni = int32_t(n), n1 = ni / 2, n2 = ni - n1;
-  float y = p * as_float((n1 + 127) << 23) * as_float((n2 + 127) << 23);
+  float y = p * as_float(int32_t(uint32_t(n1 + 127) << 23)) * as_float(int32_t(uint32_t(n2 + 127) << 23));
   y = x > 88.7228391f ? std::numeric_limits<float>::infinity() : y;
   y = x < -103.972084f ? 0.0f : y;
   return x != x ? x : y;

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "ops/op_def.h"
+#include "python/dlpack.h"
 #include "runtime/thread_pool.h"
 #include "tensorstitch/tensorstitch.h"
 
@@ -20,7 +21,7 @@ const char* buffer_format(DType t) {
     case DType::Int32: return "i";
     case DType::Int64: return "q";
     case DType::Float16: return "e";
-    case DType::BFloat16: return "H";  // no buffer format exists; exposed as raw uint16
+    case DType::BFloat16: return "";  // no buffer format exists (see def_buffer)
     case DType::Float32: return "f";
     case DType::Float64: return "d";
   }
@@ -61,7 +62,7 @@ bool numpy_dtype(const py::array& a, DType* out) {
 // A feed value as an NDArray for a placeholder of dtype `want`: NDArrays as
 // they are, NumPy arrays that already fit wrapped without copying, anything
 // else through the Python rules (tensorstitch.executable.feed_array).
-NDArray to_feed(const py::handle& obj, DType want) {
+NDArray to_feed(const py::handle& obj, DType want, const std::string& name) {
   if (py::isinstance<NDArray>(obj)) return obj.cast<NDArray>();
   if (py::isinstance<py::array>(obj)) {
     py::array a = py::reinterpret_borrow<py::array>(obj);
@@ -72,7 +73,7 @@ NDArray to_feed(const py::handle& obj, DType want) {
   // Leaked on purpose: a static py::object would be released after the
   // interpreter has finalized.
   static py::object* slow = new py::object(py::module_::import("tensorstitch.executable").attr("feed_array"));
-  return (*slow)(py::cast(want), obj).cast<NDArray>();
+  return (*slow)(py::cast(want), obj, name).cast<NDArray>();
 }
 
 TensorType make_type(const py::object& shape, DType dt) {
@@ -147,7 +148,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("default_device", &default_device);
   m.def("num_threads", &num_threads);
   m.def("op_names", &op_names);
-  m.def("to_feed", [](const py::handle& obj, DType want) { return to_feed(obj, want); });
+  m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) { return to_feed(obj, want, name); });
   m.def("op_info", [](const std::string& name) {
     const OpDef* d = find_op(name);
     if (!d) throw GraphError("unknown operation type '" + name + "'");
@@ -160,6 +161,10 @@ PYBIND11_MODULE(_core, m) {
 
   py::class_<NDArray>(m, "NDArray", py::buffer_protocol())
       .def_buffer([](NDArray& a) {
+        // NumPy would take raw bits for a bfloat16 buffer; refusing makes it
+        // fall back to __array__, which gives an ml_dtypes.bfloat16 array.
+        if (a.dtype() == DType::BFloat16)
+          throw py::buffer_error("bfloat16 has no buffer-protocol format; use np.asarray(array) or DLPack");
         std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides(a.rank());
         py::ssize_t s = py::ssize_t(dtype_size(a.dtype()));
         for (int d = a.rank() - 1; d >= 0; --d) {
@@ -177,6 +182,17 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("nbytes", &NDArray::nbytes)
       .def_property_readonly("ndim", &NDArray::rank)
       .def("_astype", &NDArray::astype)
+      // The elements' raw bits as a read-only NumPy view (bfloat16 as uint16).
+      .def("_bits", [](py::object self) {
+        const NDArray& a = self.cast<const NDArray&>();
+        const char* fmt = a.dtype() == DType::BFloat16 ? "H" : buffer_format(a.dtype());
+        std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end());
+        py::array view(py::dtype(fmt), shape, {}, a.data(), self);
+        py::detail::array_proxy(view.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        return view;
+      })
+      .def("__dlpack__", [](const NDArray& a, py::kwargs) { return to_dlpack(a); })
+      .def_static("_from_dlpack", &from_dlpack)
       .def("_data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.data()); });
 
   py::class_<Operation>(m, "Operation")
@@ -211,7 +227,8 @@ PYBIND11_MODULE(_core, m) {
                                std::to_string(feeds.size()));
              std::vector<NDArray> arrays;
              arrays.reserve(feeds.size());
-             for (size_t i = 0; i < feeds.size(); ++i) arrays.push_back(to_feed(values[i], feeds[i].dtype()));
+             for (size_t i = 0; i < feeds.size(); ++i)
+               arrays.push_back(to_feed(values[i], feeds[i].dtype(), feeds[i].op().name()));
              py::gil_scoped_release nogil;
              return e.run(arrays);
            })
@@ -238,7 +255,8 @@ PYBIND11_MODULE(_core, m) {
       .def("pop_control_dependencies", &Graph::pop_control_dependencies)
       .def("operations", &Graph::operations)
       .def("variables", &Graph::variables)
-      .def("variable_value", &Graph::variable_value)
+      // A copy: the committed value must not change through the caller's array.
+      .def("variable_value", [](const Graph& g, const Tensor& v) { return g.variable_value(v).clone(); })
       .def("set_variable_value", &Graph::set_variable_value)
       .def("gradients", &Graph::gradients)
       .def("compile", [](Graph& g, const std::vector<std::tuple<Tensor, py::object, DType>>& feeds,

@@ -1,4 +1,9 @@
-"""Element types: ``ts.float32`` and friends, and conversion from NumPy dtypes."""
+"""Element types: ``ts.float32`` and friends, and conversion from NumPy dtypes.
+
+NumPy has no bfloat16; ``ml_dtypes`` (the package JAX uses) provides it, so
+bfloat16 arrays round-trip as ``ml_dtypes.bfloat16`` NumPy arrays.
+"""
+import ml_dtypes
 import numpy as np
 
 from . import _core
@@ -17,6 +22,7 @@ float64 = _core.DType.float64
 ALL = (bool_, int8, uint8, int32, int64, float16, bfloat16, float32, float64)
 
 _TO_NUMPY = {d: np.dtype(d.name) for d in ALL if d is not bfloat16}
+_TO_NUMPY[bfloat16] = np.dtype(ml_dtypes.bfloat16)
 
 
 def as_dtype(dtype):
@@ -34,7 +40,7 @@ def as_dtype(dtype):
 
 
 def to_numpy_dtype(dtype):
-    """The NumPy dtype storing ``dtype`` (None for bfloat16, which NumPy lacks)."""
+    """The NumPy dtype storing ``dtype`` (``ml_dtypes.bfloat16`` for bfloat16)."""
     return _TO_NUMPY.get(as_dtype(dtype))
 
 
@@ -51,6 +57,7 @@ def _repr(self):
 
 
 DType.__repr__ = _repr
+DType.__str__ = lambda self: self.name
 DType.itemsize = property(lambda self: _core.dtype_size(self))
 DType.is_floating = property(is_floating)
 DType.is_integer = property(is_integer)

@@ -5,8 +5,9 @@ import os
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, bfloat16
-from .ndarray import NDArray, asarray
+from ._dtypes import as_dtype, bfloat16, to_numpy_dtype
+from ._dtypes import is_floating as ts_is_floating
+from .ndarray import NDArray, _numpy_value, asarray
 
 
 class TensorType:
@@ -45,18 +46,35 @@ def resolve_device(device):
     return device if isinstance(device, _core.Device) else _core.Device(str(device))
 
 
-def feed_array(dtype, value):
-    """A feed value as an NDArray for a placeholder of ``dtype``: arrays keep
-    their dtype (a mismatch is a FeedError when run), Python values take the
-    placeholder's, and float arrays convert for bfloat16 placeholders."""
+def feed_array(dtype, value, name=""):
+    """A feed value as an NDArray for the placeholder ``name`` of ``dtype``:
+    arrays keep their dtype (a mismatch is a FeedError when run), float arrays
+    convert for bfloat16 placeholders, and Python values take the
+    placeholder's dtype when that loses nothing; otherwise FeedError."""
     if isinstance(value, NDArray):
         return value
     if isinstance(value, (np.ndarray, np.generic)) or hasattr(value, "__dlpack__"):
         arr = asarray(value)
-        if dtype == bfloat16 and arr.dtype != bfloat16 and np.asarray(value).dtype.kind == "f":
+        if dtype == bfloat16 and arr.dtype != bfloat16 and ts_is_floating(arr.dtype):
             return arr._astype(bfloat16)
         return arr
-    return asarray(value, dtype=dtype)
+    where = f"feed for placeholder '{name}'"
+    try:
+        natural = _numpy_value(value)
+    except TypeError as e:
+        raise _core.FeedError(f"{where}: {e}") from None
+    want = to_numpy_dtype(dtype)
+    with np.errstate(all="ignore"):
+        converted = natural.astype(want)
+        if ts_is_floating(dtype):
+            lossy = np.isfinite(natural) & ~np.isfinite(converted.astype(np.float64))
+        else:
+            lossy = converted.astype(natural.dtype) != natural if natural.dtype.kind != "O" else True
+    if np.any(lossy):
+        bad = natural[np.asarray(lossy)].ravel()[0] if np.ndim(lossy) else natural.item()
+        raise _core.FeedError(f"{where}: the value {bad!r} cannot be represented in {dtype}; pass a NumPy array "
+                              "of that dtype to convert explicitly")
+    return asarray(converted)
 
 
 _pool = None
@@ -118,8 +136,9 @@ class Executable:
         """Feed values in compile order (validated when keyed by placeholder)."""
         feeds = feeds or {}
         if isinstance(feeds, dict):
+            known = {id(f) for f in self._feeds}
             for k in feeds:
-                if k not in self._feeds:
+                if id(k) not in known:
                     name = getattr(k, "name", repr(k))
                     raise _core.FeedError(f"{what}: '{name}' is not a feed of this executable; feeds are "
                                           f"{[f.name for f in self._feeds]}")
@@ -138,7 +157,7 @@ class Executable:
 
     def run_async(self, feeds=None):
         """Like ``run`` but returns a ``ts.Future``; many runs may be in flight."""
-        arrays = [_core.to_feed(v, ph.dtype) for ph, v in zip(self._feeds, self._ordered(feeds))]
+        arrays = [_core.to_feed(v, ph.dtype, ph.op.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
         if len(arrays) != len(self._feeds):
             raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
         return Future.submit(self._exe.run, arrays)

@@ -6,6 +6,7 @@ Every method adds operations (nothing runs while building) and takes
 import contextlib
 import numbers
 import operator
+import weakref
 
 import numpy as np
 
@@ -99,6 +100,17 @@ class Graph:
 
     def __init__(self):
         self._g = _core.Graph()
+        # core tensor id -> its Python wrapper: one object per tensor while
+        # any is alive (tensors hash by identity); weak, so no cycle keeps
+        # the graph alive.
+        self._tensors = weakref.WeakValueDictionary()
+
+    def _wrap(self, t):
+        """The Python Tensor of a core tensor: always the same object for the same tensor."""
+        w = self._tensors.get(t.id)
+        if w is None:
+            w = self._tensors[t.id] = Tensor(t, self)
+        return w
 
     def __repr__(self):
         return f"ts.Graph({len(self._g.operations())} operations)"
@@ -117,7 +129,7 @@ class Graph:
     def _op(self, type, inputs, name=None, **attrs):
         checked = _attrs(_where(type, name), attrs)
         ins = [self._tensor(x)._t for x in inputs]
-        return [Tensor(t, self) for t in self._g.op(type, ins, checked, name or "")]
+        return [self._wrap(t) for t in self._g.op(type, ins, checked, name or "")]
 
     def _op1(self, type, inputs, name=None, **attrs):
         return self._op(type, inputs, name, **attrs)[0]
@@ -144,16 +156,21 @@ class Graph:
             shape = [-1 if d is None else _attr_int(where, "shape", d) for d in dims]
             if len(shape) > 16:
                 raise _core.ShapeError(f"{where}: rank {len(shape)} exceeds the maximum of 16")
-        return Tensor(self._g.placeholder(shape, as_dtype(dtype), name or "placeholder"), self)
+        return self._wrap(self._g.placeholder(shape, as_dtype(dtype), name or "placeholder"))
 
     def constant(self, value, dtype=None, name=None):
         """A constant tensor. Python floats default to float32, ints to int32."""
-        return Tensor(self._g.constant(_value_array(value, dtype), name or "constant"), self)
+        return self._wrap(self._g.constant(_value_array(value, dtype), name or "constant"))
 
     def variable(self, initial_value, dtype=None, name=None):
         """A tensor whose value persists across runs and changes only through
-        ``assign``. Using it reads its value at the start of the run."""
-        return Tensor(self._g.variable(_value_array(initial_value, dtype), name or "variable"), self)
+        ``assign``. Using it reads its value at the start of the run.
+
+        ``name`` is the variable's key in checkpoints (``save_variables``), so
+        a name already used in the graph raises GraphError; without a name the
+        variable is called ``variable``, ``variable_1``, ...
+        """
+        return self._wrap(self._g.variable(_value_array(initial_value, dtype), name or ""))
 
     def read_variable(self, variable, name=None):
         """The variable's value at this point of the run: after the assignments
@@ -168,7 +185,7 @@ class Graph:
 
     def variables(self):
         """Every variable of the graph, in creation order."""
-        return [Tensor(t, self) for t in self._g.variables()]
+        return [self._wrap(t) for t in self._g.variables()]
 
     def operations(self):
         """Every operation of the graph, in creation order."""
@@ -380,7 +397,7 @@ class Graph:
         xs = [xs] if single else list(xs)
         y = self._tensor(y)
         grads = self._g.gradients(y._t, [self._tensor(x)._t for x in xs])
-        return {x: Tensor(g, self) for x, g in zip(xs, grads)}
+        return {x: self._wrap(g) for x, g in zip(xs, grads)}
 
     # ---- indexing sugar ----
     def _getitem(self, x, key):
@@ -458,9 +475,9 @@ class Graph:
         pairs = []
         for ph, value in feeds.items():
             ph = self._feed_key(ph)
-            pairs.append((ph._t, _core.to_feed(value, ph.dtype)))
+            pairs.append((ph._t, _core.to_feed(value, ph.dtype, ph.op.name)))
         ops = [unwrap_op(o, self) for o in target_ops]
-        out = self._g.run(pairs, [self._tensor(t)._t for t in targets], ops, resolve_device(device))
+        out = self._g.run(pairs, [self._target(t) for t in targets], ops, resolve_device(device))
         return out
 
     def run_async(self, feeds=None, targets=(), target_ops=(), device=None):
@@ -479,8 +496,16 @@ class Graph:
             order.append(ph)
             types.append((ph._t, None if t.shape is None else list(t.shape), t.dtype))
         ops = [unwrap_op(o, self) for o in target_ops]
-        exe = self._g.compile(types, [self._tensor(t)._t for t in targets], ops, resolve_device(device))
+        exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device))
         return Executable(exe, order, self)
+
+    def _target(self, t):
+        """A target as a core tensor: it must be a Tensor of this graph."""
+        if not isinstance(t, Tensor):
+            raise _core.GraphError(f"targets must be tensors of this graph; got {type(t).__name__} {t!r:.60}")
+        if t.graph is not self:
+            raise _core.GraphError(f"target '{t.name}' belongs to another graph")
+        return t._t
 
     def _feed_key(self, ph):
         if not isinstance(ph, Tensor):

@@ -10,14 +10,11 @@ Device = _core.Device
 MAX_RANK = 16
 
 
-def _bf16_to_float32(raw):
-    return (raw.astype(np.uint32) << 16).view(np.float32)
-
-
 def _numpy(self):
-    """The array as NumPy: a zero-copy view on the CPU (bfloat16 converts to float32)."""
+    """The array as NumPy: a read-only zero-copy view on the CPU (bfloat16 as
+    ``ml_dtypes.bfloat16``)."""
     if self.dtype == bfloat16:
-        return self._astype(float32).numpy()
+        return self._bits().view(to_numpy_dtype(bfloat16))
     return np.asarray(memoryview(self))
 
 
@@ -26,10 +23,6 @@ def _array(self, dtype=None, copy=None):
     if copy:
         a = a.copy()
     return a if dtype is None else a.astype(dtype, copy=False)
-
-
-def _dlpack(self, *args, **kwargs):
-    return _numpy(self).__dlpack__(*args, **kwargs)
 
 
 def _dlpack_device(self):
@@ -42,7 +35,6 @@ def _repr(self):
 
 NDArray.numpy = _numpy
 NDArray.__array__ = _array
-NDArray.__dlpack__ = _dlpack
 NDArray.__dlpack_device__ = _dlpack_device
 NDArray.__repr__ = _repr
 NDArray.__len__ = lambda self: self.shape[0] if self.shape else _raise_len()
@@ -101,16 +93,15 @@ def asarray(obj, device=None, dtype=None):
         if dtype is None or as_dtype(dtype) == obj.dtype:
             return obj
         return obj._astype(as_dtype(dtype))
-    if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
-        obj = np.from_dlpack(obj)
     want = None if dtype is None else as_dtype(dtype)
+    if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
+        arr = NDArray._from_dlpack(obj.__dlpack__())
+        return arr if want is None or want == arr.dtype else arr._astype(want)
     if want is not None and is_integer(want) and not isinstance(obj, (np.ndarray, np.generic)):
         _check_python_ints(obj, want)
     arr = _numpy_value(obj)
     if not arr.dtype.isnative:  # big-endian data: convert, never reinterpret
         arr = arr.astype(arr.dtype.newbyteorder("="))
-    if want == bfloat16:
-        return asarray(arr.astype(np.float32))._astype(bfloat16)
     if want is not None:
         arr = arr.astype(to_numpy_dtype(want), copy=False)
     if arr.ndim > MAX_RANK:
@@ -119,7 +110,7 @@ def asarray(obj, device=None, dtype=None):
         ts_dtype = as_dtype(arr.dtype)
     except _core.DTypeError:
         raise _core.DTypeError(f"asarray: NumPy dtype {arr.dtype} is not supported; expected one of "
-                               "bool, int8, uint8, int32, int64, float16, float32, float64") from None
+                               "bool, int8, uint8, int32, int64, float16, bfloat16, float32, float64") from None
     if not arr.flags.c_contiguous or not arr.flags.aligned:
         arr = np.ascontiguousarray(arr)
     return NDArray._wrap_numpy(arr, ts_dtype)

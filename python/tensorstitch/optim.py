@@ -7,19 +7,24 @@ from ._dtypes import is_floating
 from .ndarray import asarray
 
 
+# Optimizer state lives in variables under this prefix, so checkpoints carry
+# it and an inference graph loading one can skip it (load_variables).
+STATE_PREFIX = "optimizer/"
+
+
 def _trainable(graph, variables):
     if variables is not None:
         return list(variables)
-    state = getattr(graph, "_optimizer_state", set())
-    return [v for v in graph.variables() if is_floating(v.dtype) and v not in state]
+    return [v for v in graph.variables() if is_floating(v.dtype) and not v.name.startswith(STATE_PREFIX)]
 
 
-def _state_variable(graph, value, name):
-    v = graph.variable(value, name=name)
-    if not hasattr(graph, "_optimizer_state"):
-        graph._optimizer_state = set()
-    graph._optimizer_state.add(v)
-    return v
+def _state_scope(graph, kind):
+    """A fresh ``optimizer/<kind>[_k]/`` prefix for one minimize call."""
+    names = {v.name for v in graph.variables()}
+    scope, k = f"{STATE_PREFIX}{kind}", 1
+    while any(n.startswith(scope + "/") for n in names):
+        scope, k = f"{STATE_PREFIX}{kind}_{k}", k + 1
+    return scope + "/"
 
 
 def _gradients(graph, loss, variables):
@@ -44,9 +49,10 @@ class SGD:
 
 
 class Adam:
-    """Adam (Kingma & Ba, 2015). Its state (m, v per variable and the step
-    count) lives in graph variables named ``<var>/adam_m``, ``<var>/adam_v``
-    and ``adam_step``, so it is saved and loaded with the model."""
+    """Adam (Kingma & Ba, 2015). Its state (the step count, and m and v per
+    variable) lives in graph variables named ``optimizer/adam/step``,
+    ``optimizer/adam/<var>/m`` and ``optimizer/adam/<var>/v``, so it is saved
+    with the model and skipped by an inference graph that loads it."""
 
     def __init__(self, learning_rate=1e-3, beta1=0.9, beta2=0.999, epsilon=1e-8):
         self.learning_rate = learning_rate
@@ -57,13 +63,14 @@ class Adam:
     def minimize(self, graph, loss, variables=None):
         """The assignment ops of one Adam step (variables=None: every trainable one)."""
         pairs = _gradients(graph, loss, _trainable(graph, variables))
-        step = _state_variable(graph, np.zeros((), np.float32), "adam_step")
+        scope = _state_scope(graph, "adam")
+        step = graph.variable(np.zeros((), np.float32), name=scope + "step")
         t = step + 1.0
-        ops = [graph.assign(step, t, name="adam_step/update")]
+        ops = [graph.assign(step, t, name=scope + "step/update")]
         for v, g in pairs:
             zeros = asarray(np.zeros(v.shape, np.float32), dtype=v.dtype)
-            m = _state_variable(graph, zeros, f"{v.name}/adam_m")
-            s = _state_variable(graph, zeros, f"{v.name}/adam_v")
+            m = graph.variable(zeros, name=f"{scope}{v.name}/m")
+            s = graph.variable(zeros, name=f"{scope}{v.name}/v")
             new_v, new_m, new_s = graph.adam(self.learning_rate, self.beta1, self.beta2, self.epsilon, v, g, m, s, t)
             ops += [graph.assign(v, new_v, name=f"{v.name}/adam"), graph.assign(m, new_m), graph.assign(s, new_s)]
         return ops

@@ -4,6 +4,7 @@ from safetensors.numpy import load_file, save_file
 
 from . import _core
 from ._dtypes import bfloat16
+from .optim import STATE_PREFIX
 
 # NumPy has no bfloat16: such variables are stored as their raw 16 bits and
 # named in the file's metadata.
@@ -16,7 +17,7 @@ def save_variables(graph, path):
     for v in graph.variables():
         value = graph.variable_value(v)
         if value.dtype == bfloat16:
-            raw = np.asarray(memoryview(value)).copy()
+            raw = value._bits().copy()
             tensors[v.name] = raw
             bf16.append(v.name)
         else:
@@ -24,10 +25,14 @@ def save_variables(graph, path):
     save_file(tensors, str(path), metadata={_BF16_KEY: ",".join(bf16)})
 
 
-def load_variables(graph, path, strict=True):
+def load_variables(graph, path, strict=True, optimizer_state=False):
     """Set the graph's variables from a file written by ``save_variables``.
+
     With ``strict``, every variable must be in the file and every tensor of
-    the file must name a variable. Shapes and dtypes must match."""
+    the file must name a variable; optimizer state (names under
+    ``optimizer/``) counts only when ``optimizer_state`` is True, so an
+    inference graph loads a training checkpoint. Shapes and dtypes must match,
+    and nothing changes unless everything does."""
     from safetensors import safe_open
 
     with safe_open(str(path), framework="numpy") as f:
@@ -35,9 +40,12 @@ def load_variables(graph, path, strict=True):
     bf16 = set(filter(None, meta.get(_BF16_KEY, "").split(",")))
     stored = load_file(str(path))
     variables = {v.name: v for v in graph.variables()}
+    def counted(names):
+        return {n for n in names if optimizer_state or not n.startswith(STATE_PREFIX)}
+
     if strict:
-        missing = sorted(set(variables) - set(stored))
-        unexpected = sorted(set(stored) - set(variables))
+        missing = sorted(counted(variables) - set(stored))
+        unexpected = sorted(counted(stored) - set(variables))
         if missing or unexpected:
             raise _core.GraphError(f"load_variables: {path}: missing variables {missing}, unexpected {unexpected}")
     # Check everything before changing anything.

@@ -12,11 +12,12 @@ class Operation:
         self._op = op
         self.graph = graph
 
-    name = property(lambda self: self._op.name)
-    type = property(lambda self: self._op.type)
-    inputs = property(lambda self: [Tensor(t, self.graph) for t in self._op.inputs])
-    outputs = property(lambda self: [Tensor(t, self.graph) for t in self._op.outputs])
-    control_dependencies = property(lambda self: [Operation(o, self.graph) for o in self._op.control_dependencies])
+    name = property(lambda self: self._op.name, doc="The operation's unique name in its graph.")
+    type = property(lambda self: self._op.type, doc="The registered op type, e.g. 'matmul'.")
+    inputs = property(lambda self: [self.graph._wrap(t) for t in self._op.inputs], doc="Input tensors.")
+    outputs = property(lambda self: [self.graph._wrap(t) for t in self._op.outputs], doc="Output tensors.")
+    control_dependencies = property(lambda self: [Operation(o, self.graph) for o in self._op.control_dependencies],
+                                    doc="Operations this one runs after.")
 
     def __eq__(self, other):
         return isinstance(other, Operation) and self._op == other._op
@@ -29,40 +30,52 @@ class Operation:
 
 
 class Tensor:
-    """A symbolic tensor: ``.shape`` (-1 where known only at run time, None if
-    unranked), ``.dtype``, ``.name``, ``.op``, ``.graph``."""
+    """A symbolic tensor of a ``ts.Graph``: nothing is computed until the graph runs.
 
-    __slots__ = ("_t", "graph")
+    ``.shape`` has -1 where a size is known only at run time (None when even
+    the rank is unknown); ``.dtype``, ``.name``, ``.op`` (the producing
+    operation) and ``.graph``. Python operators build ops: ``+ - * / // % **
+    @``, comparisons including ``==`` and ``!=`` (elementwise, as in NumPy,
+    JAX and PyTorch), ``& | ^ ~`` on bool tensors, and basic indexing
+    ``t[1:3, ::2, None, ...]``. Tensors hash by identity, so they serve as
+    dict keys (feeds) although ``==`` builds an op.
+    """
+
+    __slots__ = ("_t", "graph", "__weakref__")
     __array_priority__ = 1000  # NumPy operands defer to our operators
 
     def __init__(self, t, graph):
         self._t = t
         self.graph = graph
 
-    shape = property(lambda self: self._t.shape)
-    dtype = property(lambda self: self._t.dtype)
-    name = property(lambda self: self._t.name)
-    op = property(lambda self: Operation(self._t.op, self.graph))
+    shape = property(lambda self: self._t.shape, doc="Static shape: a tuple with -1 for run-time sizes, or None.")
+    dtype = property(lambda self: self._t.dtype, doc="Element type, a ts.DType.")
+    name = property(lambda self: self._t.name, doc="Unique name in the graph.")
+    op = property(lambda self: Operation(self._t.op, self.graph), doc="The operation producing this tensor.")
 
     @property
     def ndim(self):
+        """The rank, or None when it is known only at run time."""
         s = self.shape
         return None if s is None else len(s)
 
-    def __eq__(self, other):
-        return isinstance(other, Tensor) and self._t == other._t
+    @property
+    def T(self):
+        """The transpose (axes reversed), as ``g.transpose(x)``."""
+        return self.graph.transpose(self)
 
-    def __hash__(self):
-        return hash(self._t)
+    __hash__ = object.__hash__
 
     def __repr__(self):
-        return f"ts.Tensor(name={self.name!r}, shape={self.shape}, dtype={self.dtype!r})"
+        return f"ts.Tensor(name={self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
     def __bool__(self):
-        raise TypeError("a symbolic ts.Tensor has no truth value; use g.if_then_else or g.select")
+        raise TypeError(f"the symbolic tensor '{self.name}' has no truth value while the graph is being built; "
+                        "to choose between values use g.select(cond, a, b), and compare with g.equal or ==, "
+                        "which build ops")
 
     def __iter__(self):
-        raise TypeError("a symbolic ts.Tensor is not iterable; use g.split or indexing")
+        raise TypeError(f"the symbolic tensor '{self.name}' is not iterable; use g.split or indexing")
 
     # Arithmetic: each maps to the Graph method of the same meaning.
     def __add__(self, o): return self.graph.add(self, o)
@@ -89,9 +102,71 @@ class Tensor:
     def __le__(self, o): return self.graph.less_equal(self, o)
     def __gt__(self, o): return self.graph.greater(self, o)
     def __ge__(self, o): return self.graph.greater_equal(self, o)
+    def __eq__(self, o): return self.graph.equal(self, o)
+    def __ne__(self, o): return self.graph.not_equal(self, o)
+    def __and__(self, o): return self.graph.logical_and(*self._bools("&", o))
+    def __rand__(self, o): return self.graph.logical_and(*self._bools("&", o))
+    def __or__(self, o): return self.graph.logical_or(*self._bools("|", o))
+    def __ror__(self, o): return self.graph.logical_or(*self._bools("|", o))
+    def __xor__(self, o): return self.graph.logical_xor(*self._bools("^", o))
+    def __rxor__(self, o): return self.graph.logical_xor(*self._bools("^", o))
+
+    def _bools(self, symbol, other):
+        """``&``, ``|`` and ``^`` are logical on bool tensors; on numbers they
+        would mean bitwise operations, which we do not have."""
+        for t in (self, other):
+            if isinstance(t, Tensor) and t.dtype != _core.DType.bool:
+                raise _core.DTypeError(f"'{symbol}' takes bool tensors; '{t.name}' has dtype {t.dtype}. "
+                                       "Compare first (x > 0) or use g.logical_and/or/xor")
+        return self, other
 
     def __getitem__(self, key):
         return self.graph._getitem(self, key)
+
+    # NumPy-style methods: each is the Graph method of the same name.
+    def reshape(self, *shape):
+        """The same elements in a new shape (``x.reshape(2, -1)`` or ``x.reshape((2, -1))``)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        return self.graph.reshape(self, shape)
+
+    def transpose(self, *perm):
+        """Permutes the axes (none given: reverses them)."""
+        if len(perm) == 1 and isinstance(perm[0], (tuple, list)):
+            perm = perm[0]
+        return self.graph.transpose(self, list(perm) if perm else None)
+
+    def astype(self, dtype):
+        """Elementwise conversion to ``dtype``, as ``g.cast``."""
+        return self.graph.cast(self, dtype)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (an int, a list, or None for all)."""
+        return self.graph.reduce_sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (an int, a list, or None for all)."""
+        return self.graph.reduce_mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over ``axis`` (an int, a list, or None for all)."""
+        return self.graph.reduce_max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Minimum over ``axis`` (an int, a list, or None for all)."""
+        return self.graph.reduce_min(self, axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        """Product over ``axis`` (an int, a list, or None for all)."""
+        return self.graph.reduce_prod(self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum along ``axis`` (None: of the flattened tensor)."""
+        return self.graph.argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the minimum along ``axis`` (None: of the flattened tensor)."""
+        return self.graph.argmin(self, axis, keepdims)
 
 
 def unwrap_op(x, graph):

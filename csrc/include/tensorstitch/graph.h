@@ -26,7 +26,8 @@ class Graph {
   Tensor placeholder(const TensorType& type, const std::string& name = "");
   Tensor constant(const NDArray& value, const std::string& name = "");
   // A tensor whose value persists across runs; reading it gives its value at
-  // the start of the run.
+  // the start of the run. A given name must be unused in the graph (it keys
+  // checkpoints): GraphError otherwise.
   Tensor variable(const NDArray& initial_value, const std::string& name = "");
   // Adds one operation by its registered type name (see csrc/ops) and returns
   // its outputs. Validates inputs and attributes: ShapeError, DTypeError, GraphError.

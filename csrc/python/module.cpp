@@ -148,7 +148,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("default_device", &default_device);
   m.def("num_threads", &num_threads);
   m.def("op_names", &op_names);
-  m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) { return to_feed(obj, want, name); });
   m.def("op_info", [](const std::string& name) {
     const OpDef* d = find_op(name);
     if (!d) throw GraphError("unknown operation type '" + name + "'");
@@ -159,7 +158,14 @@ PYBIND11_MODULE(_core, m) {
     return info;
   });
 
-  py::class_<NDArray>(m, "NDArray", py::buffer_protocol())
+  // Classes are declared before any signature names them, so docstrings
+  // and type stubs show Python names rather than C++ ones.
+  py::class_<NDArray> ndarray(m, "NDArray", py::buffer_protocol());
+  py::class_<Tensor> tensor(m, "Tensor");
+  py::class_<Operation> operation(m, "Operation");
+  m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) { return to_feed(obj, want, name); });
+
+  ndarray
       .def_buffer([](NDArray& a) {
         // NumPy would take raw bits for a bfloat16 buffer; refusing makes it
         // fall back to __array__, which gives an ml_dtypes.bfloat16 array.
@@ -195,7 +201,7 @@ PYBIND11_MODULE(_core, m) {
       .def_static("_from_dlpack", &from_dlpack)
       .def("_data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.data()); });
 
-  py::class_<Operation>(m, "Operation")
+  operation
       .def_property_readonly("id", &Operation::id)
       .def_property_readonly("name", &Operation::name)
       .def_property_readonly("type", &Operation::type)
@@ -205,7 +211,7 @@ PYBIND11_MODULE(_core, m) {
       .def("__eq__", [](const Operation& a, const Operation& b) { return a == b; })
       .def("__hash__", [](const Operation& o) { return std::hash<const void*>()(o.graph_data().get()) ^ size_t(o.id()); });
 
-  py::class_<Tensor>(m, "Tensor")
+  tensor
       .def_property_readonly("id", &Tensor::id)
       .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.type()); })
       .def_property_readonly("dtype", &Tensor::dtype)
@@ -238,6 +244,7 @@ PYBIND11_MODULE(_core, m) {
         for (auto& [shape, dt] : types) tt.push_back(make_type(shape, dt));
         return e.explain(tt);
       })
+      .def("steps", &Executable::steps)
       .def_property_readonly("feed_tensors", &Executable::feed_tensors)
       .def_property_readonly("targets", &Executable::targets)
       .def_property_readonly("device", &Executable::device);

@@ -181,6 +181,17 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
 }
 
 const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }
+
+std::vector<std::pair<std::string, std::vector<int>>> Executable::steps() const {
+  std::lock_guard<std::mutex> lock(d_->mu);
+  std::vector<std::pair<std::string, std::vector<int>>> out;
+  if (d_->plans.empty()) return out;
+  for (const Step& st : d_->plans.front().second->steps) {
+    const char* kind = st.fused || st.node->def->cpu ? "kernel" : st.node->def->view ? "view" : "state";
+    out.emplace_back(kind, st.members);
+  }
+  return out;
+}
 const std::vector<Tensor>& Executable::targets() const { return d_->targets; }
 Device Executable::device() const { return d_->device; }
 

@@ -177,6 +177,7 @@ Plan build_plan(Program p) {
     const detail::Node& n = p.node(r.root);
     Step st;
     st.node = &n;
+    st.members = r.nodes;
     if (r.kind != Region::Kind::Single) {
       st.fused = cpu::compile_region(p, r);
       for (size_t j = 0; j < st.fused->inputs.size(); ++j)

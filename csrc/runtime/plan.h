@@ -22,6 +22,7 @@ struct Step {
   std::vector<TensorType> out_types;
   std::vector<int> release;            // slots last used by this step
   std::vector<int64_t> arena_offset;   // per output: its place in the run's arena, or -1
+  std::vector<int> members;            // the graph nodes it computes (a region's, or the one op)
 };
 
 struct Plan {

@@ -7,6 +7,7 @@ import numpy as np
 from . import _core
 from ._dtypes import as_dtype, bfloat16, to_numpy_dtype
 from ._dtypes import is_floating as ts_is_floating
+from .dot import executable_to_dot, render_svg
 from .ndarray import NDArray, _numpy_value, asarray
 
 
@@ -118,6 +119,13 @@ class Future:
         """Call ``fn(future)`` when the run finishes (at once if it has)."""
         self._f.add_done_callback(lambda _: fn(self))
 
+    def __repr__(self):
+        if not self._f.done():
+            state = "running" if self._f.running() else "pending"
+        else:
+            state = "failed" if self._f.exception() is not None else "finished"
+        return f"<ts.Future {state}>"
+
 
 class Executable:
     """A compiled graph. ``run(feeds)`` with feeds a dict keyed by placeholder
@@ -130,7 +138,29 @@ class Executable:
 
     @property
     def feeds(self):
+        """The placeholders fed, in the order a list of feeds follows."""
         return list(self._feeds)
+
+    @property
+    def targets(self):
+        """The target tensors, in the order of the results."""
+        return [self.graph._wrap(t) for t in self._exe.targets]
+
+    def __repr__(self):
+        feeds = ", ".join(f"{f.name}: {f.dtype}{tuple(f.shape) if f.shape is not None else '(*)'}"
+                          for f in self._feeds)
+        kernels = sum(1 for kind, _ in self._exe.steps() if kind == "kernel")
+        compiled = f"{kernels} kernel{'s' * (kernels != 1)}" if self._exe.steps() else "not compiled yet"
+        return f"<ts.Executable feeds=({feeds}) targets={[t.name for t in self.targets]} {compiled}>"
+
+    def to_dot(self):
+        """Graphviz source of the operations this executable runs, each fused
+        kernel drawn as a cluster (for the signature compiled last)."""
+        return executable_to_dot(self)
+
+    def to_svg(self, path):
+        """Renders ``to_dot()`` to an SVG file (needs the graphviz package)."""
+        return render_svg(self.to_dot(), path)
 
     def _ordered(self, feeds, what="run"):
         """Feed values in compile order (validated when keyed by placeholder)."""

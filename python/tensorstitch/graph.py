@@ -3,18 +3,28 @@
 Every method adds operations (nothing runs while building) and takes
 ``name=None``. Shape and dtype errors are raised where an op is built.
 """
+from __future__ import annotations
+
 import contextlib
 import numbers
 import operator
 import weakref
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, bfloat16, bool_, float32, int32, is_floating, is_integer
+from ._dtypes import DType, as_dtype, bool_, float32, int32, is_floating, is_integer
+from .dot import graph_to_dot
 from .executable import Executable, Future, TensorType, resolve_device
 from .ndarray import NDArray, _numpy_value, asarray
 from .tensor import Operation, Tensor, unwrap_op
+
+# What the builders take: a Tensor of the graph, or a value that becomes a
+# constant (NumPy arrays, NDArrays, Python scalars and nested lists).
+TensorLike = Union[Tensor, NDArray, np.ndarray, np.generic, float, int, bool, Sequence[Any]]
+Axes = Union[int, Sequence[int], None]
+DTypeLike = Union[DType, str, np.dtype, type]
 
 _INT64_MAX = 2**63 - 1
 _INT64_MIN = -(2**63)
@@ -115,6 +125,10 @@ class Graph:
     def __repr__(self):
         return f"ts.Graph({len(self._g.operations())} operations)"
 
+    def to_dot(self) -> str:
+        """Graphviz source of every operation, tensors (dtype, shape) on the edges."""
+        return graph_to_dot(self)
+
     # ---- plumbing ----
     def _tensor(self, x, like=None, dtype=None):
         """``x`` as a Tensor of this graph; Python and NumPy values become constants."""
@@ -141,7 +155,8 @@ class Graph:
         return self._tensor(a, like=lb), self._tensor(b, like=la)
 
     # ---- inputs and state ----
-    def placeholder(self, shape, dtype=float32, name=None):
+    def placeholder(self, shape: Optional[Sequence[Optional[int]]], dtype: DTypeLike = float32,
+                    name: Optional[str] = None) -> Tensor:
         """An input fed at run time. ``shape``: ints, -1 for sizes known only at
         run time; ``None`` for an unranked placeholder."""
         if shape is not None:
@@ -158,11 +173,11 @@ class Graph:
                 raise _core.ShapeError(f"{where}: rank {len(shape)} exceeds the maximum of 16")
         return self._wrap(self._g.placeholder(shape, as_dtype(dtype), name or "placeholder"))
 
-    def constant(self, value, dtype=None, name=None):
+    def constant(self, value: Any, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
         """A constant tensor. Python floats default to float32, ints to int32."""
         return self._wrap(self._g.constant(_value_array(value, dtype), name or "constant"))
 
-    def variable(self, initial_value, dtype=None, name=None):
+    def variable(self, initial_value: Any, dtype: Optional[DTypeLike] = None, name: Optional[str] = None) -> Tensor:
         """A tensor whose value persists across runs and changes only through
         ``assign``. Using it reads its value at the start of the run.
 
@@ -172,36 +187,36 @@ class Graph:
         """
         return self._wrap(self._g.variable(_value_array(initial_value, dtype), name or ""))
 
-    def read_variable(self, variable, name=None):
+    def read_variable(self, variable: Tensor, name: Optional[str] = None) -> Tensor:
         """The variable's value at this point of the run: after the assignments
         this op has control dependencies on, else at the start of the run."""
         return self._op1("read_variable", [variable], name)
 
-    def assign(self, variable, value, name=None):
+    def assign(self, variable: Tensor, value: TensorLike, name: Optional[str] = None) -> Operation:
         """An Operation writing ``value`` into ``variable`` when the run succeeds."""
         variable = self._tensor(variable)
         value = self._tensor(value, like=variable.dtype)
         return Operation(self._g.assign(variable._t, value._t, name or "assign"), self)
 
-    def variables(self):
+    def variables(self) -> List[Tensor]:
         """Every variable of the graph, in creation order."""
         return [self._wrap(t) for t in self._g.variables()]
 
-    def operations(self):
+    def operations(self) -> List[Operation]:
         """Every operation of the graph, in creation order."""
         return [Operation(o, self) for o in self._g.operations()]
 
-    def variable_value(self, variable):
+    def variable_value(self, variable: Tensor) -> NDArray:
         """The committed value of a variable, as an NDArray."""
         return self._g.variable_value(self._tensor(variable)._t)
 
-    def set_variable_value(self, variable, value):
+    def set_variable_value(self, variable: Tensor, value: Any) -> None:
         """Overwrite a variable's committed value (same shape and dtype)."""
         variable = self._tensor(variable)
         self._g.set_variable_value(variable._t, asarray(value, dtype=variable.dtype))
 
     @contextlib.contextmanager
-    def control_dependencies(self, ops):
+    def control_dependencies(self, ops: Sequence[Union[Operation, Tensor]]) -> Iterator[None]:
         """Operations created inside run after ``ops`` (operations or tensors)."""
         self._g.push_control_dependencies([unwrap_op(o, self) for o in ops])
         try:
@@ -210,30 +225,282 @@ class Graph:
             self._g.pop_control_dependencies()
 
     # ---- elementwise ----
-    def cast(self, x, dtype, name=None):
+    def cast(self, x: TensorLike, dtype: DTypeLike, name: Optional[str] = None) -> Tensor:
         """Elementwise conversion to ``dtype`` (floats to integers truncate and saturate; NaN gives 0)."""
         return self._op1("cast", [x], name, dtype=as_dtype(dtype))
 
-    def select(self, cond, a, b, name=None):
+    def select(self, cond: TensorLike, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
         """``a`` where ``cond`` is true (nonzero), else ``b``; all three broadcast."""
         a, b = self._pair(a, b)
         return self._op1("select", [cond, a, b], name)
 
-    def clamp(self, x, lo, hi, name=None):
+    def clamp(self, x: TensorLike, lo: TensorLike, hi: TensorLike, name: Optional[str] = None) -> Tensor:
         """``minimum(maximum(x, lo), hi)`` with broadcasting."""
         x = self._tensor(x)
         return self._op1("clamp", [x, self._tensor(lo, like=x.dtype), self._tensor(hi, like=x.dtype)], name)
 
+    # ---- elementwise (NumPy broadcasting; results shaped like the broadcast inputs) ----
+    def negative(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """-x."""
+        return self._op1("negative", [x], name)
+
+    def abs(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """|x|."""
+        return self._op1("abs", [x], name)
+
+    def sign(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """-1, 0 or 1 by the sign of x (NaN stays NaN)."""
+        return self._op1("sign", [x], name)
+
+    def square(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """x * x."""
+        return self._op1("square", [x], name)
+
+    def square_root(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """sqrt(x)."""
+        return self._op1("square_root", [x], name)
+
+    def reciprocal_square_root(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """1 / sqrt(x)."""
+        return self._op1("reciprocal_square_root", [x], name)
+
+    def reciprocal(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """1 / x."""
+        return self._op1("reciprocal", [x], name)
+
+    def exp(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """e ** x."""
+        return self._op1("exp", [x], name)
+
+    def exp2(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """2 ** x."""
+        return self._op1("exp2", [x], name)
+
+    def log(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Natural logarithm."""
+        return self._op1("log", [x], name)
+
+    def log2(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Base-2 logarithm."""
+        return self._op1("log2", [x], name)
+
+    def log1p(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """log(1 + x), accurate near 0."""
+        return self._op1("log1p", [x], name)
+
+    def expm1(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """e ** x - 1, accurate near 0."""
+        return self._op1("expm1", [x], name)
+
+    def sin(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Sine (radians)."""
+        return self._op1("sin", [x], name)
+
+    def cos(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Cosine (radians)."""
+        return self._op1("cos", [x], name)
+
+    def tan(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Tangent (radians)."""
+        return self._op1("tan", [x], name)
+
+    def asin(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Arcsine."""
+        return self._op1("asin", [x], name)
+
+    def acos(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Arccosine."""
+        return self._op1("acos", [x], name)
+
+    def atan(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Arctangent."""
+        return self._op1("atan", [x], name)
+
+    def sinh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Hyperbolic sine."""
+        return self._op1("sinh", [x], name)
+
+    def cosh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Hyperbolic cosine."""
+        return self._op1("cosh", [x], name)
+
+    def tanh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Hyperbolic tangent."""
+        return self._op1("tanh", [x], name)
+
+    def asinh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Inverse hyperbolic sine."""
+        return self._op1("asinh", [x], name)
+
+    def acosh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Inverse hyperbolic cosine."""
+        return self._op1("acosh", [x], name)
+
+    def atanh(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Inverse hyperbolic tangent."""
+        return self._op1("atanh", [x], name)
+
+    def erf(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """The error function."""
+        return self._op1("erf", [x], name)
+
+    def floor(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Largest integer <= x."""
+        return self._op1("floor", [x], name)
+
+    def ceil(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Smallest integer >= x."""
+        return self._op1("ceil", [x], name)
+
+    def round(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """Nearest integer, halves to even (as NumPy)."""
+        return self._op1("round", [x], name)
+
+    def sigmoid(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """1 / (1 + e ** -x)."""
+        return self._op1("sigmoid", [x], name)
+
+    def relu(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """max(x, 0)."""
+        return self._op1("relu", [x], name)
+
+    def gelu(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """x * Phi(x), Phi the standard normal CDF (exact, with erf)."""
+        return self._op1("gelu", [x], name)
+
+    def logical_not(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """True where x is zero or False."""
+        return self._op1("logical_not", [x], name)
+
+    def is_nan(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """True where x is NaN."""
+        return self._op1("is_nan", [x], name)
+
+    def is_inf(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """True where x is +-inf."""
+        return self._op1("is_inf", [x], name)
+
+    def is_finite(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """True where x is neither NaN nor infinite."""
+        return self._op1("is_finite", [x], name)
+
+    def identity(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """x itself (a copy in the results, never an alias)."""
+        return self._op1("identity", [x], name)
+
+    def add(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a + b."""
+        return self._op1("add", list(self._pair(a, b)), name)
+
+    def subtract(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a - b."""
+        return self._op1("subtract", list(self._pair(a, b)), name)
+
+    def multiply(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a * b."""
+        return self._op1("multiply", list(self._pair(a, b)), name)
+
+    def divide(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a / b (true division: integers give float32)."""
+        return self._op1("divide", list(self._pair(a, b)), name)
+
+    def floor_divide(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """floor(a / b), as Python's //; integer division by zero gives 0."""
+        return self._op1("floor_divide", list(self._pair(a, b)), name)
+
+    def modulo(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a mod b with the sign of b, as Python's %."""
+        return self._op1("modulo", list(self._pair(a, b)), name)
+
+    def power(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a ** b."""
+        return self._op1("power", list(self._pair(a, b)), name)
+
+    def maximum(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """The larger of a and b (NaN wins)."""
+        return self._op1("maximum", list(self._pair(a, b)), name)
+
+    def minimum(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """The smaller of a and b (NaN wins)."""
+        return self._op1("minimum", list(self._pair(a, b)), name)
+
+    def atan2(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """The angle of the point (b, a), in radians."""
+        return self._op1("atan2", list(self._pair(a, b)), name)
+
+    def equal(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a == b."""
+        return self._op1("equal", list(self._pair(a, b)), name)
+
+    def not_equal(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a != b."""
+        return self._op1("not_equal", list(self._pair(a, b)), name)
+
+    def less(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a < b."""
+        return self._op1("less", list(self._pair(a, b)), name)
+
+    def less_equal(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a <= b."""
+        return self._op1("less_equal", list(self._pair(a, b)), name)
+
+    def greater(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a > b."""
+        return self._op1("greater", list(self._pair(a, b)), name)
+
+    def greater_equal(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a >= b."""
+        return self._op1("greater_equal", list(self._pair(a, b)), name)
+
+    def logical_and(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a and b, on truth values."""
+        return self._op1("logical_and", list(self._pair(a, b)), name)
+
+    def logical_or(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a or b, on truth values."""
+        return self._op1("logical_or", list(self._pair(a, b)), name)
+
+    def logical_xor(self, a: TensorLike, b: TensorLike, name: Optional[str] = None) -> Tensor:
+        """a xor b, on truth values."""
+        return self._op1("logical_xor", list(self._pair(a, b)), name)
+
+    # ---- reductions (axes=None: all; integers and bools sum and multiply in int64) ----
+    def reduce_sum(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                   name: Optional[str] = None) -> Tensor:
+        """Sum over ``axes``; ``keepdims`` keeps reduced axes as size 1."""
+        return self._op1("reduce_sum", [x], name, axes=_axes(axes), keepdims=keepdims)
+
+    def reduce_mean(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                    name: Optional[str] = None) -> Tensor:
+        """Mean over ``axes``; ``keepdims`` keeps reduced axes as size 1."""
+        return self._op1("reduce_mean", [x], name, axes=_axes(axes), keepdims=keepdims)
+
+    def reduce_max(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                   name: Optional[str] = None) -> Tensor:
+        """Maximum over ``axes``; ``keepdims`` keeps reduced axes as size 1."""
+        return self._op1("reduce_max", [x], name, axes=_axes(axes), keepdims=keepdims)
+
+    def reduce_min(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                   name: Optional[str] = None) -> Tensor:
+        """Minimum over ``axes``; ``keepdims`` keeps reduced axes as size 1."""
+        return self._op1("reduce_min", [x], name, axes=_axes(axes), keepdims=keepdims)
+
+    def reduce_prod(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                    name: Optional[str] = None) -> Tensor:
+        """Product over ``axes``; ``keepdims`` keeps reduced axes as size 1."""
+        return self._op1("reduce_prod", [x], name, axes=_axes(axes), keepdims=keepdims)
+
     # ---- shape and data movement ----
-    def reshape(self, x, shape, name=None):
+    def reshape(self, x: TensorLike, shape: Sequence[int], name: Optional[str] = None) -> Tensor:
         """The same elements in a new shape; one dimension may be -1. A view: no copy."""
         return self._op1("reshape", [x], name, shape=list(shape))
 
-    def transpose(self, x, perm=None, name=None):
+    def transpose(self, x: TensorLike, perm: Optional[Sequence[int]] = None, name: Optional[str] = None) -> Tensor:
         """Permute the axes (``perm=None`` reverses them)."""
         return self._op1("transpose", [x], name, perm=_axes(perm))
 
-    def slice(self, x, starts, ends, strides=None, name=None):
+    def slice(self, x: TensorLike, starts: Sequence[Optional[int]], ends: Sequence[Optional[int]],
+              strides: Optional[Sequence[int]] = None, name: Optional[str] = None) -> Tensor:
         """Python slicing per dimension: ``x[starts[d]:ends[d]:strides[d]]``;
         ``None`` entries mean the default, fewer entries than dims leave the rest."""
         return self._slice(x, starts, ends, strides, 0, name)
@@ -246,107 +513,116 @@ class Graph:
         en = [(_INT64_MAX if s > 0 else _INT64_MIN) if e is None else e for e, s in zip(ends, strides)]
         return self._op1("slice", [x], name, starts=st, ends=en, strides=strides, trailing=trailing or None)
 
-    def concat(self, tensors, axis, name=None):
+    def concat(self, tensors: Sequence[TensorLike], axis: int, name: Optional[str] = None) -> Tensor:
         """Join tensors along an existing ``axis``; other dimensions must match."""
         return self._op1("concat", list(tensors), name, axis=axis)
 
-    def split(self, x, sizes_or_count, axis=0, name=None):
+    def split(self, x: TensorLike, sizes_or_count: Union[int, Sequence[int]], axis: int = 0,
+              name: Optional[str] = None) -> List[Tensor]:
         """Split into ``count`` equal parts or parts of the given ``sizes``; returns a list."""
         if isinstance(sizes_or_count, (numbers.Integral, np.integer)):
             return self._op("split", [x], name, axis=axis, count=sizes_or_count)
         return self._op("split", [x], name, axis=axis, sizes=list(sizes_or_count))
 
-    def stack(self, tensors, axis=0, name=None):
+    def stack(self, tensors: Sequence[TensorLike], axis: int = 0, name: Optional[str] = None) -> Tensor:
         """Join tensors of one shape along a new axis."""
         tensors = [self._tensor(t) for t in tensors]
         return self.concat([self.expand_dims(t, axis) for t in tensors], axis, name)
 
-    def expand_dims(self, x, axis, name=None):
+    def expand_dims(self, x: TensorLike, axis: Axes, name: Optional[str] = None) -> Tensor:
         """Insert size-1 axes at ``axis`` (an int or a list, positions in the result)."""
         return self._op1("expand_dims", [x], name, axes=_axes(axis))
 
-    def squeeze(self, x, axes=None, name=None):
+    def squeeze(self, x: TensorLike, axes: Axes = None, name: Optional[str] = None) -> Tensor:
         """Remove size-1 axes (``axes=None``: all of them)."""
         return self._op1("squeeze", [x], name, axes=_axes(axes))
 
-    def broadcast_to(self, x, shape, name=None):
+    def broadcast_to(self, x: TensorLike, shape: Sequence[int], name: Optional[str] = None) -> Tensor:
         """Broadcast ``x`` to ``shape`` (NumPy's rules)."""
         return self._op1("broadcast_to", [x], name, shape=list(shape))
 
-    def pad(self, x, pads, mode="constant", value=0, name=None):
+    def pad(self, x: TensorLike, pads: Sequence[Tuple[int, int]], mode: str = "constant", value: float = 0,
+            name: Optional[str] = None) -> Tensor:
         """Pad with ``pads`` = [(before, after), ...] per dimension; modes
         constant, reflect, symmetric, edge (as NumPy's)."""
         flat = [p for pair in pads for p in pair]
         return self._op1("pad", [x], name, pads=flat, mode=mode, value=value)
 
-    def tile(self, x, reps, name=None):
+    def tile(self, x: TensorLike, reps: Sequence[int], name: Optional[str] = None) -> Tensor:
         """Repeat ``x`` ``reps[d]`` times along each dimension d."""
         return self._op1("tile", [x], name, reps=list(reps))
 
-    def flip(self, x, axes=None, name=None):
+    def flip(self, x: TensorLike, axes: Axes = None, name: Optional[str] = None) -> Tensor:
         """Reverse the order of elements along ``axes`` (None: all)."""
         return self._op1("flip", [x], name, axes=_axes(axes))
 
-    def gather(self, x, indices, axis=0, name=None):
+    def gather(self, x: TensorLike, indices: TensorLike, axis: int = 0, name: Optional[str] = None) -> Tensor:
         """NumPy's ``take``: out = x[:axis] + indices.shape + x[axis+1:]."""
         return self._op1("gather", [x, self._tensor(indices, like=int32)], name, axis=axis)
 
-    def gather_nd(self, x, indices, name=None):
+    def gather_nd(self, x: TensorLike, indices: TensorLike, name: Optional[str] = None) -> Tensor:
         """Slices of ``x`` picked by the last dimension of ``indices`` (k coordinates each)."""
         return self._op1("gather_nd", [x, self._tensor(indices, like=int32)], name)
 
-    def scatter_add(self, x, indices, updates, axis=0, name=None):
+    def scatter_add(self, x: TensorLike, indices: TensorLike, updates: TensorLike, axis: int = 0,
+                    name: Optional[str] = None) -> Tensor:
         """``x`` with ``updates`` added at ``indices`` along ``axis`` (the adjoint of ``gather``)."""
         x = self._tensor(x)
         return self._op1("scatter_add", [x, self._tensor(indices, like=int32), self._tensor(updates, like=x.dtype)],
                          name, axis=axis)
 
-    def scatter_nd_add(self, x, indices, updates, name=None):
+    def scatter_nd_add(self, x: TensorLike, indices: TensorLike, updates: TensorLike,
+                       name: Optional[str] = None) -> Tensor:
         """``x`` with ``updates`` added at the coordinates in ``indices`` (the adjoint of ``gather_nd``)."""
         x = self._tensor(x)
         return self._op1("scatter_nd_add", [x, self._tensor(indices, like=int32),
                                             self._tensor(updates, like=x.dtype)], name)
 
-    def take_along_axis(self, x, indices, axis, name=None):
+    def take_along_axis(self, x: TensorLike, indices: TensorLike, axis: int, name: Optional[str] = None) -> Tensor:
         """NumPy's ``take_along_axis``: ``indices`` has x's rank and picks along ``axis``."""
         return self._op1("take_along_axis", [x, self._tensor(indices, like=int32)], name, axis=axis)
 
-    def one_hot(self, indices, depth, axis=-1, dtype=float32, name=None):
+    def one_hot(self, indices: TensorLike, depth: int, axis: int = -1, dtype: DTypeLike = float32,
+                name: Optional[str] = None) -> Tensor:
         """One-hot vectors of length ``depth`` inserted at ``axis``; out-of-range indices give zeros."""
         return self._op1("one_hot", [self._tensor(indices, like=int32)], name, depth=depth, axis=axis,
                          dtype=as_dtype(dtype))
 
-    def shape_of(self, x, name=None):
+    def shape_of(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
         """The shape of ``x`` at run time, as an int64 vector."""
         return self._op1("shape_of", [x], name)
 
-    def top_k(self, x, k, axis=-1, name=None):
+    def top_k(self, x: TensorLike, k: int, axis: int = -1, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
         """The ``k`` largest values along ``axis`` and their int64 indices (ties: lower index first)."""
         values, indices = self._op("top_k", [x], name, k=k, axis=axis)
         return values, indices
 
-    def sort(self, x, axis=-1, descending=False, name=None):
+    def sort(self, x: TensorLike, axis: int = -1, descending: bool = False, name: Optional[str] = None) -> Tensor:
         """Stable sort; NaN sorts as the largest value."""
         return self._op1("sort", [x], name, axis=axis, descending=descending)
 
-    def argsort(self, x, axis=-1, descending=False, name=None):
+    def argsort(self, x: TensorLike, axis: int = -1, descending: bool = False, name: Optional[str] = None) -> Tensor:
         """The int64 indices that sort ``x`` stably along ``axis``."""
         return self._op1("argsort", [x], name, axis=axis, descending=descending)
 
-    def cumsum(self, x, axis, exclusive=False, reverse=False, name=None):
+    def cumsum(self, x: TensorLike, axis: int, exclusive: bool = False, reverse: bool = False,
+               name: Optional[str] = None) -> Tensor:
         """Running sums along ``axis`` (optionally exclusive and/or from the end)."""
         return self._op1("cumsum", [x], name, axis=axis, exclusive=exclusive, reverse=reverse)
 
     # ---- reductions ----
-    def argmax(self, x, axis=None, keepdims=False, name=None):
+    def argmax(self, x: TensorLike, axis: Optional[int] = None, keepdims: bool = False,
+               name: Optional[str] = None) -> Tensor:
         """Index (int64) of the first maximum along ``axis`` (None: of the flattened input); NaN wins."""
         return self._op1("argmax", [x], name, axis=axis, keepdims=keepdims)
 
-    def argmin(self, x, axis=None, keepdims=False, name=None):
+    def argmin(self, x: TensorLike, axis: Optional[int] = None, keepdims: bool = False,
+               name: Optional[str] = None) -> Tensor:
         """Index (int64) of the first minimum along ``axis`` (None: of the flattened input); NaN wins."""
         return self._op1("argmin", [x], name, axis=axis, keepdims=keepdims)
 
-    def mean_variance(self, x, axes=None, keepdims=False, name=None):
+    def mean_variance(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                      name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
         """(mean, population variance) over ``axes``."""
         x = self._tensor(x)
         mean = self.reduce_mean(x, axes, keepdims=True, name=name and name + "/mean")
@@ -356,28 +632,32 @@ class Graph:
         return mean, var
 
     # ---- neural network ----
-    def softmax(self, x, axis=-1, name=None):
+    def softmax(self, x: TensorLike, axis: int = -1, name: Optional[str] = None) -> Tensor:
         """exp(x) / sum(exp(x)) along ``axis``, one pass over memory."""
         return self._op1("softmax", [x], name, axis=axis)
 
-    def log_softmax(self, x, axis=-1, name=None):
+    def log_softmax(self, x: TensorLike, axis: int = -1, name: Optional[str] = None) -> Tensor:
         """x - log(sum(exp(x))) along ``axis``."""
         return self._op1("log_softmax", [x], name, axis=axis)
 
     # ---- linear algebra ----
-    def matmul(self, a, b, transpose_a=False, transpose_b=False, name=None):
+    def matmul(self, a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b: bool = False,
+               name: Optional[str] = None) -> Tensor:
         """NumPy's ``matmul`` (1-D operands are vectors, batch dims broadcast), optionally transposing the last two dims."""
         a, b = self._pair(a, b)
         return self._op1("matmul", [a, b], name, transpose_a=transpose_a, transpose_b=transpose_b)
 
     # ---- optimizers ----
-    def sgd(self, learning_rate, value, gradient, name=None):
+    def sgd(self, learning_rate: TensorLike, value: TensorLike, gradient: TensorLike,
+            name: Optional[str] = None) -> Tensor:
         """The SGD update: ``value - learning_rate * gradient``."""
         value = self._tensor(value)
         lr = self._tensor(learning_rate, like=value.dtype)
         return self.subtract(value, self.multiply(lr, gradient), name=name)
 
-    def adam(self, learning_rate, beta1, beta2, epsilon, value, gradient, m, v, step, name=None):
+    def adam(self, learning_rate: TensorLike, beta1: TensorLike, beta2: TensorLike, epsilon: TensorLike,
+             value: TensorLike, gradient: TensorLike, m: TensorLike, v: TensorLike, step: TensorLike,
+             name: Optional[str] = None) -> Tuple[Tensor, Tensor, Tensor]:
         """One Adam update (Kingma & Ba); ``step`` is the 1-based number of this
         update. Returns (new value, new m, new v)."""
         value = self._tensor(value)
@@ -391,7 +671,7 @@ class Graph:
         return new_value, m_new, v_new
 
     # ---- autodiff ----
-    def gradients(self, y, xs):
+    def gradients(self, y: TensorLike, xs: Union[Tensor, Sequence[Tensor]]) -> Dict[Tensor, Tensor]:
         """``{x: d sum(y) / dx}`` for each x in ``xs``; zeros for an x that y does not depend on."""
         single = isinstance(xs, Tensor)
         xs = [xs] if single else list(xs)
@@ -466,7 +746,8 @@ class Graph:
         raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
 
     # ---- running ----
-    def run(self, feeds=None, targets=(), target_ops=(), device=None):
+    def run(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
+            target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> List[NDArray]:
         """Run the graph: feed placeholders, return the targets as NDArrays and
         execute ``target_ops`` (e.g. assignments). Compiles on first use and
         caches the executable per input signature."""
@@ -480,11 +761,13 @@ class Graph:
         out = self._g.run(pairs, [self._target(t) for t in targets], ops, resolve_device(device))
         return out
 
-    def run_async(self, feeds=None, targets=(), target_ops=(), device=None):
+    def run_async(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
+                  target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Future:
         """Like ``run`` but returns a ``ts.Future``."""
         return Future.submit(self.run, feeds, targets, target_ops, device)
 
-    def compile(self, feeds=None, targets=(), target_ops=(), device=None):
+    def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
+                target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Executable:
         """Compile for the given feed types (``{placeholder: ts.TensorType}``);
         -1 dims stay open and specialize per concrete shape on each run."""
         targets, _ = _targets(targets)
@@ -522,45 +805,3 @@ def _targets(targets):
     if isinstance(targets, Tensor):
         return [targets], True
     return list(targets), False
-
-
-# ---- generated elementwise methods: one row per op ----
-_UNARY = """negative abs sign square square_root reciprocal_square_root reciprocal exp exp2 log log2 log1p
-expm1 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh erf floor ceil round sigmoid relu gelu
-logical_not is_nan is_inf is_finite identity""".split()
-_BINARY = """add subtract multiply divide floor_divide modulo power maximum minimum atan2 equal not_equal less
-less_equal greater greater_equal logical_and logical_or logical_xor""".split()
-_REDUCE = "reduce_sum reduce_mean reduce_max reduce_min reduce_prod".split()
-
-
-def _unary(op):
-    def method(self, x, name=None):
-        return self._op1(op, [x], name)
-    method.__name__ = op
-    method.__doc__ = f"Elementwise {op}(x)."
-    return method
-
-
-def _binary(op):
-    def method(self, a, b, name=None):
-        a, b = self._pair(a, b)
-        return self._op1(op, [a, b], name)
-    method.__name__ = op
-    method.__doc__ = f"Elementwise {op}(a, b) with NumPy broadcasting and type promotion."
-    return method
-
-
-def _reduce(op):
-    def method(self, x, axes=None, keepdims=False, name=None):
-        return self._op1(op, [x], name, axes=_axes(axes), keepdims=keepdims)
-    method.__name__ = op
-    method.__doc__ = f"{op} over ``axes`` (None: all)."
-    return method
-
-
-for _name in _UNARY:
-    setattr(Graph, _name, _unary(_name))
-for _name in _BINARY:
-    setattr(Graph, _name, _binary(_name))
-for _name in _REDUCE:
-    setattr(Graph, _name, _reduce(_name))

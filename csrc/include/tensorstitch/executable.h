@@ -26,6 +26,10 @@ class Executable {
   std::string explain(const std::vector<TensorType>& feed_types) const;
   // The plan of every signature compiled so far.
   std::string explain() const;
+  // The steps of the most recently used plan, in order: "kernel", "view" or
+  // "state", with the ids of the graph operations each computes. Empty
+  // before the first compile.
+  std::vector<std::pair<std::string, std::vector<int>>> steps() const;
   Device device() const;
 
  private:

@@ -1,4 +1,6 @@
 // pybind11 bindings: conversions only; the Python package adds the API sugar.
+#include <functional>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -62,7 +64,7 @@ bool numpy_dtype(const py::array& a, DType* out) {
 // A feed value as an NDArray for a placeholder of dtype `want`: NDArrays as
 // they are, NumPy arrays that already fit wrapped without copying, anything
 // else through the Python rules (tensorstitch.executable.feed_array).
-NDArray to_feed(const py::handle& obj, DType want, const std::string& name) {
+NDArray to_feed(const py::handle& obj, DType want, const std::function<std::string()>& name) {
   if (py::isinstance<NDArray>(obj)) return obj.cast<NDArray>();
   if (py::isinstance<py::array>(obj)) {
     py::array a = py::reinterpret_borrow<py::array>(obj);
@@ -73,7 +75,7 @@ NDArray to_feed(const py::handle& obj, DType want, const std::string& name) {
   // Leaked on purpose: a static py::object would be released after the
   // interpreter has finalized.
   static py::object* slow = new py::object(py::module_::import("tensorstitch.executable").attr("feed_array"));
-  return (*slow)(py::cast(want), obj, name).cast<NDArray>();
+  return (*slow)(py::cast(want), obj, name()).cast<NDArray>();
 }
 
 TensorType make_type(const py::object& shape, DType dt) {
@@ -163,7 +165,9 @@ PYBIND11_MODULE(_core, m) {
   py::class_<NDArray> ndarray(m, "NDArray", py::buffer_protocol());
   py::class_<Tensor> tensor(m, "Tensor");
   py::class_<Operation> operation(m, "Operation");
-  m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) { return to_feed(obj, want, name); });
+  m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) {
+    return to_feed(obj, want, [&] { return name; });
+  });
 
   ndarray
       .def_buffer([](NDArray& a) {
@@ -234,7 +238,7 @@ PYBIND11_MODULE(_core, m) {
              std::vector<NDArray> arrays;
              arrays.reserve(feeds.size());
              for (size_t i = 0; i < feeds.size(); ++i)
-               arrays.push_back(to_feed(values[i], feeds[i].dtype(), feeds[i].op().name()));
+               arrays.push_back(to_feed(values[i], feeds[i].dtype(), [&] { return feeds[i].name(); }));
              py::gil_scoped_release nogil;
              return e.run(arrays);
            })

@@ -19,7 +19,7 @@ DeviceError = _core.DeviceError
 CompileError = _core.CompileError
 Device = _core.Device
 
-globals()["bool"] = bool_  # ts.bool, as API.md spells it
+globals()["bool"] = bool_  # ts.bool, like ts.float32; also ts.bool_
 
 __version__ = "0.1.0"
 

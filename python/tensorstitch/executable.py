@@ -99,7 +99,7 @@ class Future:
         self._f = f
 
     @classmethod
-    def submit(cls, fn, *args):
+    def _submit(cls, fn, *args):
         """Run ``fn(*args)`` on the run-async thread pool."""
         return cls(_executor().submit(fn, *args))
 
@@ -187,10 +187,10 @@ class Executable:
 
     def run_async(self, feeds=None):
         """Like ``run`` but returns a ``ts.Future``; many runs may be in flight."""
-        arrays = [_core.to_feed(v, ph.dtype, ph.op.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
+        arrays = [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
         if len(arrays) != len(self._feeds):
             raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
-        return Future.submit(self._exe.run, arrays)
+        return Future._submit(self._exe.run, arrays)
 
     def explain(self, feeds=None):
         """The plan: kernels with the ops inside each, bytes moved, buffers and

@@ -106,7 +106,8 @@ def _attrs(where, kw):
 
 
 class Graph:
-    """A graph of symbolic tensors and operations (see API.md)."""
+    """A graph of symbolic tensors and operations: build it once with these
+    methods (nothing runs while building), then ``run`` or ``compile`` it."""
 
     def __init__(self):
         self._g = _core.Graph()
@@ -756,7 +757,7 @@ class Graph:
         pairs = []
         for ph, value in feeds.items():
             ph = self._feed_key(ph)
-            pairs.append((ph._t, _core.to_feed(value, ph.dtype, ph.op.name)))
+            pairs.append((ph._t, _core.to_feed(value, ph.dtype, ph.name)))
         ops = [unwrap_op(o, self) for o in target_ops]
         out = self._g.run(pairs, [self._target(t) for t in targets], ops, resolve_device(device))
         return out
@@ -764,7 +765,7 @@ class Graph:
     def run_async(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                   target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Future:
         """Like ``run`` but returns a ``ts.Future``."""
-        return Future.submit(self.run, feeds, targets, target_ops, device)
+        return Future._submit(self.run, feeds, targets, target_ops, device)
 
     def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                 target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Executable:

@@ -21,7 +21,7 @@ def save_variables(graph, path):
             tensors[v.name] = raw
             bf16.append(v.name)
         else:
-            tensors[v.name] = np.ascontiguousarray(value.numpy())
+            tensors[v.name] = np.array(value.numpy(), order="C")  # keeps 0-d arrays 0-d
     save_file(tensors, str(path), metadata={_BF16_KEY: ",".join(bf16)})
 
 

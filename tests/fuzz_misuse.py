@@ -47,6 +47,7 @@ class Fuzzer:
             self.tensors.append(self.new_placeholder(self.g))
         self.tensors.append(self.new_placeholder(self.other))  # another graph's tensor
         self.scalars = hostile_scalars()
+        self.last = ""
         self.builders = sorted(name for name, fn in inspect.getmembers(ts.Graph, inspect.isfunction)
                                if not name.startswith("_") and name not in SKIP)
 
@@ -88,7 +89,7 @@ class Fuzzer:
         args = [self.argument() for p in params if p.default is inspect.Parameter.empty]
         kwargs = {p.name: self.argument() for p in params
                   if p.default is not inspect.Parameter.empty and self.rng.random() < 0.3}
-        what = f"g.{name}(*{args!r}, **{kwargs!r})"
+        what = self.last = f"g.{name}(*{args!r}, **{kwargs!r})"
         out = method(*args, **kwargs)
         outs = out if isinstance(out, (list, tuple)) else [out]
         outs = [o for o in outs if isinstance(o, ts.Tensor)]
@@ -118,7 +119,7 @@ def campaign(calls, seed, verbose=False):
         except ALLOWED:
             raised += 1
         except Exception:
-            print(f"unexpected exception from call {k} (seed {seed}):", file=sys.stderr)
+            print(f"unexpected exception from call {k} (seed {seed}): {fuzzer.last}", file=sys.stderr)
             traceback.print_exc()
             return False
         if verbose and k % 1000 == 0:

@@ -1,6 +1,8 @@
 """Shared test machinery: running ops on random inputs against NumPy in
 float64, per-dtype tolerances, random (broadcast) shapes, and the registry
 that proves every registered op is tested."""
+import zlib
+
 import numpy as np
 
 import tensorstitch as ts
@@ -101,3 +103,8 @@ def run_graph(build, feeds, rng=None, dtypes=None):
     results = g.run(dict(zip(phs, feeds)), outs)
     results = [to_numpy(r) for r in results]
     return results if many else results[0]
+
+
+def seed_of(*parts):
+    """A random seed fixed by the parts (str hashes change per process)."""
+    return zlib.crc32(repr(parts).encode())

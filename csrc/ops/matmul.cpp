@@ -11,10 +11,6 @@ using Grads = std::vector<Tensor>;
 
 // Validated where the op is built (InferCtx::i names the op on a wrong type).
 bool flag(const InferCtx& c, const char* key) { return c.has(key) && c.i(key) != 0; }
-bool flag(const Attrs& attrs, const char* key) {
-  auto it = attrs.find(key);
-  return it != attrs.end() && std::get<int64_t>(it->second) != 0;
-}
 
 std::vector<TensorType> infer_matmul(InferCtx& c) {
   const TensorType &a = c.in[0], &b = c.in[1];
@@ -44,7 +40,7 @@ void matmul_kernel(KernelCtx& k) { cpu::matmul_op(k.node, k.in[0], k.in[1], k.ou
 Grads g_matmul(GradCtx& c) {
   Tensor a = c.x[0], b = c.x[1], dy = c.dy[0];
   const bool vec_a = c.rank(a) == 1, vec_b = c.rank(b) == 1;
-  const bool ta = flag(c.attrs(), "transpose_a") && !vec_a, tb = flag(c.attrs(), "transpose_b") && !vec_b;
+  const bool ta = c.flag("transpose_a") && !vec_a, tb = c.flag("transpose_b") && !vec_b;
   if (vec_a) a = c.op("expand_dims", {a}, {{"axes", Dims{0}}});
   if (vec_b) b = c.op("expand_dims", {b}, {{"axes", Dims{1}}});
   if (vec_b) dy = c.op("expand_dims", {dy}, {{"axes", Dims{-1}}});

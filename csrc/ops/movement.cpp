@@ -186,7 +186,7 @@ Grads g_gather_map(GradCtx& c) {
 }
 Grads g_flip(GradCtx& c) { return {c.op("flip", {c.dy[0]}, c.attrs())}; }
 Grads g_movement_grad(GradCtx& c) {
-  return {c.op(std::get<std::string>(c.attrs().at("forward")), {c.dy[0]}, without_forward(c.attrs())), Tensor()};
+  return {c.op(c.s("forward"), {c.dy[0]}, without_forward(c.attrs())), Tensor()};
 }
 
 // ---- concat and split ----

@@ -85,7 +85,7 @@ void softmax_kernel(KernelCtx& k) {
 }
 
 Attrs keep_axis(const GradCtx& c) {
-  return {{"axes", std::vector<int64_t>{std::get<int64_t>(c.attrs().at("axis"))}}, {"keepdims", int64_t(1)}};
+  return {{"axes", std::vector<int64_t>{c.i("axis")}}, {"keepdims", int64_t(1)}};
 }
 // dx = y * (dy - sum(dy * y))
 Grads g_softmax(GradCtx& c) {

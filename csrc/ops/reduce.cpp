@@ -59,7 +59,7 @@ void reduce_kernel(KernelCtx& k) {
 Tensor spread(GradCtx& c, const Tensor& t) {
   const Tensor& x = c.x[0];
   Tensor kept = t;
-  bool keep = c.attrs().count("keepdims") && std::get<int64_t>(c.attrs().at("keepdims")) != 0;
+  bool keep = c.flag("keepdims");
   if (!keep && !x.type().ranked) {
     // The rank is known only at run time: take the keepdims shape from the
     // same reduction with keepdims set, read only for its shape.
@@ -68,7 +68,7 @@ Tensor spread(GradCtx& c, const Tensor& t) {
     kept = c.op("reshape_like", {t, c.op(c.node.type, {x}, kept_attrs)});
   } else if (!keep) {
     std::vector<int64_t> axes;
-    if (c.attrs().count("axes")) axes = std::get<std::vector<int64_t>>(c.attrs().at("axes"));
+    if (c.has("axes")) axes = c.ints("axes");
     else for (int d = 0; d < c.rank(x); ++d) axes.push_back(d);
     for (int64_t& a : axes) if (a < 0) a += c.rank(x);
     if (!axes.empty()) kept = c.op("expand_dims", {t}, {{"axes", axes}});

@@ -137,8 +137,7 @@ void cumsum_kernel(KernelCtx& k) {
 }
 Grads g_cumsum(GradCtx& c) {
   Attrs attrs = c.attrs();
-  bool reverse = attrs.count("reverse") && std::get<int64_t>(attrs.at("reverse")) != 0;
-  attrs["reverse"] = int64_t(!reverse);
+  attrs["reverse"] = int64_t(!c.flag("reverse"));
   return {c.op("cumsum", {c.dy[0]}, attrs)};
 }
 

@@ -102,7 +102,7 @@ struct CastTo {
 };
 TileFns cast_tile(const detail::Node& n) {
   TileFns fns;
-  dispatch_all(std::get<DType>(n.attrs.at("dtype")), [&](auto tag) { fns = cpu::tile_of<CastTo<decltype(tag)>, 1>(n); });
+  dispatch_all(InferCtx{n, {}}.dt("dtype"), [&](auto tag) { fns = cpu::tile_of<CastTo<decltype(tag)>, 1>(n); });
   return fns;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ir/graph_data.h"
+#include "ops/op_def.h"
 #include "tensorstitch/graph.h"
 
 namespace ts {
@@ -33,6 +34,14 @@ struct GradCtx {
   Tensor dy_or_zeros(size_t k);
   int rank(const Tensor& t) const { return int(t.type().dims.size()); }
   const Attrs& attrs() const { return node.attrs; }
+  // Attributes, checked as shape rules check them: a wrong type raises
+  // GraphError naming the op (a rule may see attributes its shape rule
+  // never read, when the input's rank was unknown).
+  bool has(const char* key) const { return node.attrs.count(key) != 0; }
+  int64_t i(const char* key) const { return InferCtx{node, {}}.i(key); }
+  bool flag(const char* key) const { return has(key) && i(key) != 0; }
+  const std::vector<int64_t>& ints(const char* key) const { return InferCtx{node, {}}.ints(key); }
+  const std::string& s(const char* key) const { return InferCtx{node, {}}.s(key); }
 };
 
 }  // namespace ts

@@ -46,7 +46,7 @@ bool is_reduction_anchor(const Program& p, const detail::Node& n, DType* compute
   InferCtx c{n, {in}};
   std::vector<int> axes;
   if (n.attrs.count("axes")) {
-    axes = normalize_axes(c, std::get<std::vector<int64_t>>(n.attrs.at("axes")), int(in.dims.size()));
+    axes = normalize_axes(c, c.ints("axes"), int(in.dims.size()));
   } else {
     for (int d = 0; d < int(in.dims.size()); ++d) axes.push_back(d);
   }

@@ -60,8 +60,9 @@ def _axes(axes):
     return list(axes)
 
 
-# Attributes that are numbers, not integers; and those that are yes/no flags.
+# Attributes that are numbers, not integers; single integers; and yes/no flags.
 _FLOAT_ATTRS = frozenset({"value"})
+_INT_ATTRS = frozenset({"axis", "k", "depth", "count", "trailing"})
 _FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse"})
 
 
@@ -97,7 +98,11 @@ def _attrs(where, kw):
         elif isinstance(v, (str, _core.DType)):
             out[k] = v
         elif k in _FLOAT_ATTRS:
+            if not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{where}: attribute '{k}' must be a number; got {type(v).__name__} {v!r:.60}")
             out[k] = float(v)
+        elif k in _INT_ATTRS:
+            out[k] = _attr_int(where, k, v)
         elif isinstance(v, (list, tuple, np.ndarray)):
             out[k] = [_attr_int(where, k, x) for x in v]
         else:

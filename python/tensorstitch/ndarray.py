@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, bfloat16, float32, is_integer, to_numpy_dtype
+from ._dtypes import as_dtype, bfloat16, is_integer, to_numpy_dtype
 
 NDArray = _core.NDArray
 Device = _core.Device
@@ -55,13 +55,16 @@ def _resolve_device(device):
 def _numpy_value(obj):
     """``np.asarray(obj)``, with a TypeError that names the value when NumPy
     cannot make an array of it (ragged lists, arbitrary objects)."""
+    if isinstance(obj, np.ndarray):
+        return obj  # its dtype is judged by asarray (DTypeError when unsupported)
     try:
         arr = np.asarray(obj)
     except (ValueError, TypeError, OverflowError) as e:
         raise TypeError(f"cannot make an array from {type(obj).__name__} {obj!r:.80}: {e}") from None
-    if arr.dtype == object:
+    if arr.dtype.kind not in "biuf" and arr.dtype != to_numpy_dtype(bfloat16):
         raise TypeError(f"cannot make an array from {type(obj).__name__} {obj!r:.80}: it holds "
-                        "non-numeric values or integers beyond 64 bits")
+                        f"{arr.dtype} values (strings, objects, complex numbers or integers beyond 64 bits); "
+                        "expected bools, integers or floats")
     return arr
 
 

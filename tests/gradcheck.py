@@ -37,13 +37,19 @@ def check_gradients(build, inputs, wrt=None, rng=None, eps=1e-6, rtol=1e-5, atol
 
     for k, i in enumerate(wrt):
         x = inputs[i]
-        numeric = np.zeros_like(x)
-        for j in range(x.size):
-            plus = [a.copy() for a in inputs]
-            minus = [a.copy() for a in inputs]
-            plus[i].flat[j] += eps
-            minus[i].flat[j] -= eps
-            numeric.flat[j] = (f(plus) - f(minus)) / (2 * eps)
+        numeric = central_differences(f, inputs, i, eps)
         got = analytic[k].numpy()
         assert got.shape == x.shape, f"gradient of input {i}: shape {got.shape} != {x.shape}"
         np.testing.assert_allclose(got, numeric, rtol=rtol, atol=atol, err_msg=f"gradient of input {i}")
+
+
+def central_differences(f, inputs, i, eps=1e-6):
+    """d f(inputs) / d inputs[i], element by element, by central differences."""
+    numeric = np.zeros_like(inputs[i])
+    for j in range(numeric.size):
+        plus = [a.copy() for a in inputs]
+        minus = [a.copy() for a in inputs]
+        plus[i].flat[j] += eps
+        minus[i].flat[j] -= eps
+        numeric.flat[j] = (f(plus) - f(minus)) / (2 * eps)
+    return numeric

@@ -116,16 +116,18 @@ class Graph:
 
     def __init__(self):
         self._g = _core.Graph()
-        # core tensor id -> its Python wrapper: one object per tensor while
-        # any is alive (tensors hash by identity); weak, so no cycle keeps
-        # the graph alive.
-        self._tensors = weakref.WeakValueDictionary()
+        # core tensor id -> a weak reference to its Python wrapper: one object
+        # per tensor while any is alive (tensors hash by identity), and no
+        # reference cycle keeps the graph alive.
+        self._tensors = {}
 
     def _wrap(self, t):
         """The Python Tensor of a core tensor: always the same object for the same tensor."""
-        w = self._tensors.get(t.id)
+        ref = self._tensors.get(t.id)
+        w = ref() if ref is not None else None
         if w is None:
-            w = self._tensors[t.id] = Tensor(t, self)
+            w = Tensor(t, self)
+            self._tensors[t.id] = weakref.ref(w)
         return w
 
     def __repr__(self):

@@ -1,4 +1,6 @@
 """``ts.NDArray`` (a dense array on a device) and ``ts.asarray``."""
+import math
+
 import numpy as np
 
 from . import _core
@@ -82,6 +84,15 @@ def _check_python_ints(obj, dtype):
                                    f"([{info.min}, {info.max}])")
 
 
+def _scalar(value, dtype):
+    """A 0-d array of a Python scalar (the common case of constants; fast)."""
+    if is_integer(dtype):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _core.DTypeError(f"cannot convert {value} to {dtype.name}")
+        _check_python_ints(value, dtype)
+    return NDArray._wrap_numpy(np.array(value, to_numpy_dtype(dtype)), dtype)
+
+
 def asarray(obj, device=None, dtype=None):
     """Make an ``NDArray`` from NumPy, buffer-protocol or DLPack objects.
 
@@ -97,6 +108,8 @@ def asarray(obj, device=None, dtype=None):
             return obj
         return obj._astype(as_dtype(dtype))
     want = None if dtype is None else as_dtype(dtype)
+    if want is not None and type(obj) in (float, int, bool) and want != bfloat16:
+        return _scalar(obj, want)
     if not isinstance(obj, np.ndarray) and hasattr(obj, "__dlpack__"):
         arr = NDArray._from_dlpack(obj.__dlpack__())
         return arr if want is None or want == arr.dtype else arr._astype(want)

@@ -225,3 +225,24 @@ def test_copy_floor_tensorstitch(benchmark):
     """Reads and writes the matrix once: the floor a 2-pass softmax approaches."""
     exe, feeds = compiled(lambda g, s: -s, S)
     benchmark(exe.run, feeds)
+
+
+# ---- compile time of a large gradient graph (a residual tanh MLP and its gradients) ----
+def residual_mlp_gradients(layers):
+    g = ts.Graph()
+    x = g.placeholder((-1, 16))
+    h, weights = x, []
+    for i in range(layers):
+        w = g.variable(np.full((16, 16), 0.01, np.float32), name=f"w{i}")
+        weights.append(w)
+        h = g.tanh(h @ w + 0.1) * 0.5 + h
+    loss = g.reduce_sum(h * h)
+    return g, x, [loss] + list(g.gradients(loss, weights).values())
+
+
+@pytest.mark.parametrize("layers", [200, 400, 800, 1600])
+@pytest.mark.benchmark(group="compile-gradient-graph")
+def test_compile_gradient_graph(benchmark, layers):
+    g, x, targets = residual_mlp_gradients(layers)
+    benchmark.extra_info["nodes"] = len(g.operations())
+    benchmark.pedantic(lambda: g.compile({x: ts.TensorType((8, 16), ts.float32)}, targets), rounds=3, iterations=1)

@@ -77,6 +77,8 @@ void fuse(Program& p, bool enabled) {
   std::set<int> pinned;  // tensors that must be materialized: targets
   for (int t : p.targets) pinned.insert(p.resolve(t));
 
+  std::unordered_map<int, size_t> position;  // node -> place in the schedule
+  for (size_t k = 0; k < p.nodes.size(); ++k) position[p.nodes[k]] = k;
   std::unordered_map<int, int> region_of;  // node -> region index
   std::vector<Region> found;
   for (auto it = p.nodes.rbegin(); it != p.nodes.rend(); ++it) {
@@ -131,15 +133,10 @@ void fuse(Program& p, bool enabled) {
       }
     }
     // Members in execution order (the schedule's order is topological).
-    std::vector<int> order;
-    for (int x : p.nodes)
-      if (region_of.count(x) && region_of[x] == index) order.push_back(x);
-    r.nodes = order;
+    std::sort(r.nodes.begin(), r.nodes.end(), [&](int a, int b) { return position[a] < position[b]; });
     found.push_back(r);
   }
   // Regions run in the order of their roots.
-  std::unordered_map<int, size_t> position;
-  for (size_t k = 0; k < p.nodes.size(); ++k) position[p.nodes[k]] = k;
   std::sort(found.begin(), found.end(),
             [&](const Region& a, const Region& b) { return position[a.root] < position[b.root]; });
   p.regions = found;

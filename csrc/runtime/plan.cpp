@@ -8,6 +8,7 @@
 
 #include "ops/infer_util.h"
 #include "ops/op_def.h"
+#include "runtime/arena_layout.h"
 
 namespace ts {
 namespace {
@@ -99,8 +100,8 @@ void plan_memory(Plan& plan) {
   for (const Step& st : plan.steps)
     if (st.kind == Step::Kind::ReadVariable) borrowed.insert(st.out[0]);
   for (int s : plan.target_slots) plan.copy_target.push_back(borrowed.count(base_of(s)) != 0);
-  std::map<int64_t, int64_t> used;  // offset -> size of live blocks
-  std::map<int, std::pair<int64_t, size_t>> block;  // base -> (offset, freed after step)
+  ArenaLayout arena;
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> frees(plan.steps.size());  // per step: (offset, size)
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& st = plan.steps[i];
     const bool computes = st.fused || (st.node->def->cpu && !st.node->def->view);
@@ -113,25 +114,13 @@ void plan_memory(Plan& plan) {
         plan.output_bytes = add_bytes(plan.output_bytes, size);
         continue;
       }
-      int64_t at = 0;  // first fit among the live blocks
-      for (auto& [off, len] : used) {
-        if (off - at >= size) break;
-        at = std::max(at, off + len);
-      }
-      used[at] = size;
-      st.arena_offset[k] = at;
-      plan.arena_bytes = std::max(plan.arena_bytes, add_bytes(at, size));
-      block[s] = {at, last.count(s) ? std::max(last[s], i) : i};
+      st.arena_offset[k] = arena.place(size);
+      auto it = last.find(s);
+      frees[it == last.end() ? i : std::max(it->second, i)].emplace_back(st.arena_offset[k], size);
     }
-    for (auto it = block.begin(); it != block.end();) {
-      if (it->second.second == i) {
-        used.erase(it->second.first);
-        it = block.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    for (auto [offset, size] : frees[i]) arena.release(offset, size);
   }
+  plan.arena_bytes = arena.size();
   plan.peak_bytes = add_bytes(plan.arena_bytes, plan.output_bytes);
 }
 

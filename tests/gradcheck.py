@@ -3,6 +3,11 @@ import numpy as np
 
 import tensorstitch as ts
 
+# The op types of every graph differentiated by check_gradients in this test
+# session: test_zz_gradient_coverage.py fails for a differentiable op that
+# no check went through.
+CHECKED_OPS = set()
+
 
 def check_gradients(build, inputs, wrt=None, rng=None, eps=1e-6, rtol=1e-5, atol=1e-6, dynamic_dims=True):
     """Checks d sum(w * build(...)) / d inputs[i] against central differences.
@@ -20,6 +25,7 @@ def check_gradients(build, inputs, wrt=None, rng=None, eps=1e-6, rtol=1e-5, atol
         shape = tuple(-1 if dynamic_dims and rng.random() < 0.5 else d for d in a.shape)
         phs.append(g.placeholder(shape, ts.as_dtype(a.dtype), name=f"in{i}"))
     out = build(g, *phs)
+    CHECKED_OPS.update(op.type for op in g.operations())
     outs = list(out) if isinstance(out, (list, tuple)) else [out]
     outs = [o for o in outs if o.dtype == ts.float64]
     probe = g.run(dict(zip(phs, inputs)), outs)

@@ -1,5 +1,7 @@
-"""How the compiled parts are linked: one libstdc++ for the whole process."""
+"""How the compiled parts are built and layered: one libstdc++ for the whole
+process, and passes that read op declarations rather than op names."""
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -22,3 +24,16 @@ def test_no_private_copy_of_libstdcxx(lib):
     defined = subprocess.run([nm, "-D", "--defined-only", str(lib)], check=True, capture_output=True,
                              text=True).stdout.split()
     assert not set(STDLIB_ONLY) & set(defined), f"{lib.name} exports its own libstdc++"
+
+
+def test_passes_name_no_op():
+    """Passes read what ops declare (fusion role, identities, state roles),
+    never op names: an op added with the right declaration needs no pass edits."""
+    root = pathlib.Path(__file__).parent.parent / "csrc" / "passes"
+    names = set(tensorstitch._core.op_names())
+    found = []
+    for path in sorted(root.glob("*.cpp")) + sorted(root.glob("*.h")):
+        for k, line in enumerate(path.read_text().splitlines(), 1):
+            quoted = set(re.findall(r'"([a-z_0-9]+)"', line))
+            found += [f"{path.name}:{k}: {name}" for name in sorted(quoted & names)]
+    assert not found, "op names in passes:\n" + "\n".join(found)

@@ -1,7 +1,9 @@
 // Elementwise binary ops with NumPy broadcasting and type promotion.
+#include <cmath>
+
 #include "ops/elementwise_math.h"
 #include "ops/elementwise_ops.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -48,10 +50,14 @@ TS_GRAD2(g_modulo, dy, c.neg(c.mul(dy, c.op("floor_divide", {a, b}))))
 TS_GRAD2(g_floor_divide, c.zeros_like(y), c.zeros_like(y))
 #undef TS_GRAD2
 
+// `identity`: the right operand that leaves the left unchanged (NaN: none).
 template <class F, Domain D>
-void arith(const char* name, InferFn infer, GradFn grad) {
+void arith(const char* name, InferFn infer, GradFn grad, double identity = NAN, bool commutative = false) {
   OpDef d = elementwise_def(name, 2, infer, cpu::binary<F, D, false>, grad);
   d.tile = cpu::tile_of<F, 2>;
+  d.has_identity = !std::isnan(identity);
+  d.identity = d.has_identity ? identity : 0;
+  d.commutative = commutative;
   register_op(d);
 }
 template <class F>
@@ -64,10 +70,10 @@ void predicate(const char* name) {
 
 const bool registered = [] {
   using namespace math;
-  arith<Add, Domain::Any>("add", infer_arith, g_add);
-  arith<Subtract, Domain::Numeric>("subtract", infer_arith_nobool, g_subtract);
-  arith<Multiply, Domain::Any>("multiply", infer_arith, g_multiply);
-  arith<Divide, Domain::Float>("divide", infer_float, g_divide);
+  arith<Add, Domain::Any>("add", infer_arith, g_add, 0, true);
+  arith<Subtract, Domain::Numeric>("subtract", infer_arith_nobool, g_subtract, 0);
+  arith<Multiply, Domain::Any>("multiply", infer_arith, g_multiply, 1, true);
+  arith<Divide, Domain::Float>("divide", infer_float, g_divide, 1);
   arith<FloorDivide, Domain::Numeric>("floor_divide", infer_arith_nobool, g_floor_divide);
   arith<Modulo, Domain::Numeric>("modulo", infer_arith_nobool, g_modulo);
   arith<Power, Domain::Numeric>("power", infer_arith_nobool, g_power);

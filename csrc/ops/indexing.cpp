@@ -7,7 +7,7 @@
 #include "backends/cpu/reduce.h"
 #include "ir/scalar_types.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {

@@ -2,7 +2,7 @@
 // vectors, batch dims broadcast) with optional transposes of the last two dims.
 #include "backends/cpu/matmul.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {

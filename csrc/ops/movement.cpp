@@ -6,7 +6,7 @@
 #include "backends/cpu/movement.h"
 #include "backends/cpu/reduce.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {

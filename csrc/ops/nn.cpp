@@ -7,7 +7,7 @@
 #include "ir/scalar_types.h"
 #include "ops/fast_math.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 #include "runtime/thread_pool.h"
 
 namespace ts {

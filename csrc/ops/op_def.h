@@ -20,6 +20,11 @@ enum class OpClass {
   Sort,         // sort, top_k, cumsum
 };
 
+// How a reduction combines values; the fuse pass and the kernels read it.
+enum class Combiner { None, Sum, Mean, Max, Min, Prod };
+// The executor binds state ops itself: variables, reads of them, assignments.
+enum class StateRole { None, Variable, Read, Assign };
+
 // What a shape/dtype rule sees: the node (attributes, name) and input types.
 struct InferCtx {
   const detail::Node& node;
@@ -49,7 +54,7 @@ struct KernelCtx {
   const std::vector<int64_t>& ints(const char* key) const;
 };
 
-struct GradCtx;  // csrc/passes/autodiff.h
+struct GradCtx;  // csrc/ops/grad_ctx.h
 
 using InferFn = std::vector<TensorType> (*)(InferCtx&);
 // The stitched form of an elementwise op: dst[i] = op(a[i], b[i], c[i]) over
@@ -77,7 +82,19 @@ struct OpDef {
   bool pure = true;     // may be constant-folded and deduplicated
   bool differentiable = true;
   TileLookup tile = nullptr;  // elementwise ops that can join a fused region
-  bool bool_result = false;  // a predicate: its bool result is exact as 0/1 in a float register
+  // Its bool result stays exact as 0/1 in a float register (predicates,
+  // select between bools, casts to bool), so it can join a float region.
+  bool bool_result = false;
+  // What the compile passes need to know, declared here so that no pass
+  // names an op:
+  Combiner reduction = Combiner::None;  // reductions: how values combine
+  // x op identity == x (also identity op x when commutative): folding drops the op.
+  bool has_identity = false;
+  double identity = 0;
+  bool commutative = false;
+  bool broadcast = false;  // output 0 is input 0 broadcast to another shape
+  bool fed = false;        // its value comes from a feed (placeholder)
+  StateRole state = StateRole::None;
   // Bit i set: input i is read only for its shape, so its producer need not
   // run once shapes are known (shape_of, and the *_like gradient helpers).
   uint32_t shape_inputs = 0;

@@ -6,7 +6,7 @@
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/movement.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -158,11 +158,16 @@ Grads g_sum_to_like(GradCtx& c) { return {c.broadcast_like(c.dy[0], c.x[0]), Ten
 
 const bool registered = [] {
   using cpu::Reduce;
-  register_op(make_op("reduce_sum", OpClass::Reduction, 1, infer_sum, reduce_kernel<Reduce::Sum>, g_sum));
-  register_op(make_op("reduce_mean", OpClass::Reduction, 1, infer_mean, reduce_kernel<Reduce::Mean>, g_mean));
-  register_op(make_op("reduce_max", OpClass::Reduction, 1, infer_same, reduce_kernel<Reduce::Max>, g_extremum));
-  register_op(make_op("reduce_min", OpClass::Reduction, 1, infer_same, reduce_kernel<Reduce::Min>, g_extremum));
-  register_op(make_op("reduce_prod", OpClass::Reduction, 1, infer_sum, reduce_kernel<Reduce::Prod>, g_prod));
+  auto reduction = [](const char* name, InferFn infer, CpuKernel cpu, GradFn grad, Combiner combiner) {
+    OpDef d = make_op(name, OpClass::Reduction, 1, infer, cpu, grad);
+    d.reduction = combiner;
+    register_op(d);
+  };
+  reduction("reduce_sum", infer_sum, reduce_kernel<Reduce::Sum>, g_sum, Combiner::Sum);
+  reduction("reduce_mean", infer_mean, reduce_kernel<Reduce::Mean>, g_mean, Combiner::Mean);
+  reduction("reduce_max", infer_same, reduce_kernel<Reduce::Max>, g_extremum, Combiner::Max);
+  reduction("reduce_min", infer_same, reduce_kernel<Reduce::Min>, g_extremum, Combiner::Min);
+  reduction("reduce_prod", infer_sum, reduce_kernel<Reduce::Prod>, g_prod, Combiner::Prod);
   register_op(make_op("argmax", OpClass::Reduction, 1, infer_arg, arg_kernel<true>, nullptr));
   register_op(make_op("argmin", OpClass::Reduction, 1, infer_arg, arg_kernel<false>, nullptr));
   OpDef sum_to_like = make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, sum_to_like_kernel, g_sum_to_like);

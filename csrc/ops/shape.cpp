@@ -6,7 +6,7 @@
 #include "backends/cpu/broadcast.h"
 #include "backends/cpu/movement.h"
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -169,9 +169,12 @@ const bool registered = [] {
   register_op(view_op("expand_dims", 1, infer_expand_dims, g_reshape_back));
   register_op(view_op("squeeze", 1, infer_squeeze, g_reshape_back));
   register_op(make_op("transpose", OpClass::Movement, 1, infer_transpose, transpose_kernel, g_transpose));
-  register_op(make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, broadcast_kernel, g_broadcast_to));
+  OpDef broadcast_to = make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, broadcast_kernel, g_broadcast_to);
+  broadcast_to.broadcast = true;
+  register_op(broadcast_to);
   OpDef broadcast_like = make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, broadcast_kernel, g_broadcast_like);
   broadcast_like.shape_inputs = 0b10;
+  broadcast_like.broadcast = true;
   register_op(broadcast_like);
   OpDef shape_of = make_op("shape_of", OpClass::Movement, 1, infer_shape_of, shape_of_kernel, nullptr);
   shape_of.shape_inputs = 0b1;

@@ -8,7 +8,7 @@
 #include "ir/scalar_types.h"
 #include "ops/infer_util.h"
 #include "runtime/thread_pool.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {

@@ -2,7 +2,7 @@
 // The executor binds these itself (feeds, folded values, the run's variable
 // state), so they have no kernels.
 #include "ops/infer_util.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -37,13 +37,19 @@ OpDef def(const char* name, OpClass cls, int inputs, InferFn infer, GradFn grad 
 }
 
 const bool registered = [] {
-  register_op(def("placeholder", OpClass::Source, 0, infer_placeholder));
+  OpDef placeholder = def("placeholder", OpClass::Source, 0, infer_placeholder);
+  placeholder.fed = true;
+  register_op(placeholder);
   OpDef constant = def("constant", OpClass::Source, 0, infer_value);
   constant.pure = true;
   register_op(constant);
-  register_op(def("variable", OpClass::State, 0, infer_value));
-  register_op(def("read_variable", OpClass::State, 1, infer_read, g_read));
-  register_op(def("assign", OpClass::State, 2, infer_assign));
+  auto state = [](OpDef d, StateRole role) {
+    d.state = role;
+    register_op(d);
+  };
+  state(def("variable", OpClass::State, 0, infer_value), StateRole::Variable);
+  state(def("read_variable", OpClass::State, 1, infer_read, g_read), StateRole::Read);
+  state(def("assign", OpClass::State, 2, infer_assign), StateRole::Assign);
   return true;
 }();
 

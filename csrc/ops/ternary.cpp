@@ -1,7 +1,7 @@
 // Elementwise ternary ops: select(cond, a, b) and clamp(x, lo, hi).
 #include "ops/elementwise_math.h"
 #include "ops/elementwise_ops.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -39,6 +39,7 @@ Grads g_clamp(GradCtx& c) {
 const bool registered = [] {
   OpDef select = elementwise_def("select", 3, infer_select, cpu::ternary<Select, true>, g_select);
   select.tile = cpu::tile_of<Select, 3, true>;
+  select.bool_result = true;  // between bools it picks 0 or 1
   register_op(select);
   OpDef clamp = elementwise_def("clamp", 3, infer_clamp, cpu::ternary<Clamp, false>, g_clamp);
   clamp.tile = cpu::tile_of<Clamp, 3>;

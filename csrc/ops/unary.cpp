@@ -1,7 +1,7 @@
 // Elementwise unary ops: one row each (name, functor, gradient rule).
 #include "ops/elementwise_ops.h"
 #include "ops/elementwise_math.h"
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
@@ -150,6 +150,7 @@ const bool registered = [] {
   register_op(identity);
   OpDef cast = elementwise_def("cast", 1, infer_cast, cast_kernel, g_cast);
   cast.tile = cast_tile;
+  cast.bool_result = true;  // to bool it gives 0 or 1
   register_op(cast);
   return true;
 }();

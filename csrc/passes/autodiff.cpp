@@ -1,43 +1,15 @@
 // Reverse-mode automatic differentiation: walks the ops between xs and y
 // backwards, asking each op's gradient rule (declared with the op) for the
 // gradients of its inputs, and sums the contributions per tensor.
-#include "passes/autodiff.h"
+#include "ops/grad_ctx.h"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
-#include "backends/cpu/movement.h"
 #include "ops/op_def.h"
 
 namespace ts {
-
-Tensor GradCtx::op(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs) {
-  return g.op(type, inputs, attrs)[0];
-}
-std::vector<Tensor> GradCtx::ops(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs) {
-  return g.op(type, inputs, attrs);
-}
-
-Tensor GradCtx::c(double v, const Tensor& like) {
-  NDArray a({}, like.dtype());
-  cpu::fill(a, v);
-  return g.constant(a);
-}
-
-Tensor GradCtx::sum_to(const Tensor& grad, const Tensor& like) {
-  if (grad.type().is_concrete() && grad.type().dims == like.type().dims) return grad;
-  return op("sum_to_like", {grad, like});
-}
-
-Tensor GradCtx::broadcast_like(const Tensor& t, const Tensor& like) {
-  if (t.type().is_concrete() && t.type().dims == like.type().dims) return t;
-  return op("broadcast_like", {t, like});
-}
-
-Tensor GradCtx::zeros_like(const Tensor& t) { return op("broadcast_like", {c(0, t), t}); }
-
-Tensor GradCtx::dy_or_zeros(size_t k) { return dy[k].defined() ? dy[k] : zeros_like(y[k]); }
 
 std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>& xs) {
   if (y.graph_data() != d_) throw GraphError("gradients: y belongs to another graph");
@@ -77,7 +49,7 @@ std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>&
   std::set<std::string> blocked;
   {
     GradCtx root{*this, d_->nodes[d_->tensors[y.id()].producer], {}, {}, {}};
-    grad[y.id()] = root.op("broadcast_like", {root.c(1, y), y});
+    grad[y.id()] = root.ones_like(y);
   }
   for (int id = end - 1; id >= 0; --id) {
     if (!on_path[id]) continue;
@@ -106,7 +78,7 @@ std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>&
         blocked.insert(detail::describe(is_floating(in.dtype()) ? n : d_->producer(in.id())));
         continue;
       }
-      Tensor g = dx[i].dtype() == in.dtype() ? dx[i] : ctx.op("cast", {dx[i]}, {{"dtype", in.dtype()}});
+      Tensor g = dx[i].dtype() == in.dtype() ? dx[i] : ctx.cast(dx[i], in.dtype());
       auto it = grad.find(in.id());
       grad[in.id()] = it == grad.end() ? g : ctx.add(it->second, g);
     }

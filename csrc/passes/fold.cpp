@@ -28,8 +28,7 @@ bool uniform(const Program& p, int t, double value, const std::vector<bool>& liv
   auto it = p.known.find(t);
   if (it == p.known.end()) {
     const detail::Node& n = p.g->producer(t);
-    bool broadcast = n.type == "broadcast_like" || n.type == "broadcast_to";
-    return broadcast && live[n.id] && uniform(p, n.inputs[0], value, live);
+    return n.def->broadcast && live[n.id] && uniform(p, n.inputs[0], value, live);
   }
   const NDArray& a = it->second;
   bool all = true;
@@ -44,15 +43,12 @@ bool uniform(const Program& p, int t, double value, const std::vector<bool>& liv
 // The input a node reduces to when it is x*1, 1*x, x/1, x+0, 0+x or x-0
 // with x already of the output's type; -1 otherwise.
 int identity_input(const Program& p, const detail::Node& n, const std::vector<bool>& live) {
-  const std::string& op = n.type;
-  if (op != "multiply" && op != "divide" && op != "add" && op != "subtract") return -1;
-  const double neutral = (op == "multiply" || op == "divide") ? 1.0 : 0.0;
-  const bool commutes = op == "multiply" || op == "add";
+  if (!n.def->has_identity || n.inputs.size() != 2) return -1;
   const TensorType& out = p.types.at(n.outputs[0]);
-  for (int keep = 0; keep < (commutes ? 2 : 1); ++keep) {
+  for (int keep = 0; keep < (n.def->commutative ? 2 : 1); ++keep) {
     int x = n.inputs[keep], other = n.inputs[1 - keep];
     const TensorType& xt = p.types.at(x);
-    if (xt.dims == out.dims && xt.dtype == out.dtype && uniform(p, other, neutral, live)) return x;
+    if (xt.dims == out.dims && xt.dtype == out.dtype && uniform(p, other, n.def->identity, live)) return x;
   }
   return -1;
 }
@@ -64,7 +60,7 @@ void fold(Program& p) {
   for (int id : p.nodes) live[id] = true;
   for (int id : p.nodes) {
     const detail::Node& n = p.node(id);
-    if (n.type == "constant") {
+    if (n.def->cls == OpClass::Source && !n.def->fed) {  // a constant
       p.known[n.outputs[0]] = n.value;
       continue;
     }

@@ -32,13 +32,13 @@ bool stitchable(const Program& p, const detail::Node& n) {
   if (n.def->cls != OpClass::Elementwise || !n.def->tile || n.outputs.size() != 1) return false;
   // A bool result stays exact in a float register only as 0/1.
   const bool bool_out = p.types.at(n.outputs[0]).dtype == DType::Bool;
-  if (bool_out && !n.def->bool_result && n.type != "select" && n.type != "cast") return false;
+  if (bool_out && !n.def->bool_result) return false;
   return compute_type(p, n) != DType::Bool;
 }
 
 bool is_reduction_anchor(const Program& p, const detail::Node& n, DType* compute) {
-  static const std::set<std::string> kinds{"reduce_sum", "reduce_mean", "reduce_max", "reduce_min"};
-  if (!kinds.count(n.type)) return false;
+  const Combiner how = n.def->reduction;
+  if (how != Combiner::Sum && how != Combiner::Mean && how != Combiner::Max && how != Combiner::Min) return false;
   const TensorType& in = p.types.at(p.resolve(n.inputs[0]));
   if (in.dtype != DType::Float32 && in.dtype != DType::Float64) return false;
   if (p.types.at(n.outputs[0]).dtype != in.dtype) return false;
@@ -57,7 +57,7 @@ bool is_reduction_anchor(const Program& p, const detail::Node& n, DType* compute
 }
 
 bool is_matmul_anchor(const Program& p, const detail::Node& n, DType compute) {
-  if (n.type != "matmul") return false;
+  if (n.def->cls != OpClass::Matmul) return false;
   DType out = p.types.at(n.outputs[0]).dtype;
   return out == compute && (out == DType::Float32 || out == DType::Float64);
 }

@@ -21,7 +21,7 @@ void prune(Program& p, bool shapes_known) {
     if (live[id]) continue;
     live[id] = true;
     const detail::Node& n = p.node(id);
-    if (n.type == "placeholder")
+    if (n.def->fed)
       throw FeedError("placeholder '" + n.name + "' (" + p.g->tensors[n.outputs[0]].type.str() +
                       ") is needed by the targets but was not fed");
     for (size_t i = 0; i < n.inputs.size(); ++i)

@@ -27,7 +27,7 @@ void schedule(Program& p) {
   }
   // Two ready queues, lowest id first: everything else before assignments.
   std::priority_queue<int, std::vector<int>, std::greater<int>> ready, ready_assign;
-  auto push = [&](int id) { (p.node(id).type == "assign" ? ready_assign : ready).push(id); };
+  auto push = [&](int id) { (p.node(id).def->state == StateRole::Assign ? ready_assign : ready).push(id); };
   for (int id : p.nodes)
     if (!waiting[id]) push(id);
   std::vector<int> order;

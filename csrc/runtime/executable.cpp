@@ -144,7 +144,7 @@ std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>
   for (const auto& [t, type] : feeds) {
     if (t.graph_data() != g) throw GraphError("compile: a fed tensor belongs to another graph");
     const Node& n = g->producer(t.id());
-    if (n.type != "placeholder")
+    if (!n.def->fed)
       throw FeedError("compile: only placeholders can be fed; got the output of " + describe(n));
     for (const Tensor& seen : d->feeds)
       if (seen == t) throw FeedError(feed_where(t) + ": fed twice");

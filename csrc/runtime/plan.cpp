@@ -178,9 +178,9 @@ Plan build_plan(Program p) {
       st.out.push_back(slot_of(t));
       st.out_types.push_back(p.types.at(t));
     }
-    if (n.type == "variable" || n.type == "read_variable" || n.type == "assign") {
-      st.variable = n.type == "variable" ? n.id : p.g->tensors[n.inputs[0]].producer;
-      st.kind = n.type == "assign" ? Step::Kind::Assign : Step::Kind::ReadVariable;
+    if (n.def->state != StateRole::None) {
+      st.variable = n.def->state == StateRole::Variable ? n.id : p.g->tensors[n.inputs[0]].producer;
+      st.kind = n.def->state == StateRole::Assign ? Step::Kind::Assign : Step::Kind::ReadVariable;
       vars.insert(st.variable);
     }
     plan.steps.push_back(st);

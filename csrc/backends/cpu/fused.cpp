@@ -17,11 +17,13 @@ namespace {
 // registers stay in L1.
 constexpr int64_t kTile = 1024;
 
-Reduce reduce_kind(const std::string& type) {
-  if (type == "reduce_mean") return Reduce::Mean;
-  if (type == "reduce_max") return Reduce::Max;
-  if (type == "reduce_min") return Reduce::Min;
-  return Reduce::Sum;
+Reduce reduce_kind(Combiner how) {
+  switch (how) {
+    case Combiner::Mean: return Reduce::Mean;
+    case Combiner::Max: return Reduce::Max;
+    case Combiner::Min: return Reduce::Min;
+    default: return Reduce::Sum;
+  }
 }
 
 template <class C>
@@ -292,7 +294,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
   k->value_reg = reg.at(value_tensor);
   k->out_dtype = p.types.at(root.outputs[0]).dtype;
   if (r.kind == Region::Kind::Reduce) {
-    k->reduce = reduce_kind(root.type);
+    k->reduce = reduce_kind(root.def->reduction);
     const int64_t total = num_elements(k->shape), outs = num_elements(p.types.at(root.outputs[0]).dims);
     k->row = outs ? total / outs : 0;
     k->ops.push_back(root.type);

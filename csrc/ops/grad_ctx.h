@@ -30,6 +30,8 @@ struct GradCtx {
   Tensor sum_to(const Tensor& grad, const Tensor& like);
   Tensor broadcast_like(const Tensor& t, const Tensor& like);
   Tensor zeros_like(const Tensor& t);
+  Tensor ones_like(const Tensor& t);
+  Tensor cast(const Tensor& t, DType dtype);
   // The incoming gradient of output k, or zeros when none flows into it.
   Tensor dy_or_zeros(size_t k);
   int rank(const Tensor& t) const { return int(t.type().dims.size()); }

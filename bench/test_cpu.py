@@ -227,6 +227,62 @@ def test_copy_floor_tensorstitch(benchmark):
     benchmark(exe.run, feeds)
 
 
+@pytest.mark.benchmark(group="softmax-4096")
+def test_softmax_primitives_tensorstitch(benchmark):
+    """Softmax written from primitives: a row region, one kernel."""
+    def softmax(g, s):
+        e = g.exp(s - g.reduce_max(s, -1, keepdims=True))
+        return e / g.reduce_sum(e, -1, keepdims=True)
+    exe, feeds = compiled(softmax, S)
+    assert "1 kernel," in exe.explain()
+    benchmark(exe.run, feeds)
+
+
+# ---- layer norm over the rows of 4096 x 4096, from primitives ----
+GAMMA = RNG.normal(size=4096).astype(np.float32)
+BETA = RNG.normal(size=4096).astype(np.float32)
+
+
+def ts_layer_norm(g, s):
+    d = s - g.reduce_mean(s, -1, keepdims=True)
+    var = g.reduce_mean(d * d, -1, keepdims=True)
+    return d / g.square_root(var + 1e-5) * g.constant(GAMMA) + g.constant(BETA)
+
+
+@pytest.mark.benchmark(group="layernorm-4096")
+def test_layer_norm_tensorstitch(benchmark):
+    exe, feeds = compiled(ts_layer_norm, S)
+    assert "1 kernel," in exe.explain()
+    benchmark(exe.run, feeds)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="layernorm-4096")
+def test_layer_norm_torch(benchmark):
+    s, gamma, beta = torch.from_numpy(S), torch.from_numpy(GAMMA), torch.from_numpy(BETA)
+    benchmark(torch.nn.functional.layer_norm, s, (4096,), gamma, beta, 1e-5)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="layernorm-4096")
+def test_layer_norm_jax_jit(benchmark):
+    s, gamma, beta = jnp.asarray(S), jnp.asarray(GAMMA), jnp.asarray(BETA)
+
+    def layer_norm(v):
+        d = v - v.mean(-1, keepdims=True)
+        return d / jnp.sqrt((d * d).mean(-1, keepdims=True) + 1e-5) * gamma + beta
+    f = jax.jit(layer_norm)
+    f(s).block_until_ready()
+    benchmark(lambda: f(s).block_until_ready())
+
+
+@pytest.mark.benchmark(group="layernorm-4096")
+def test_layer_norm_copy_floor_tensorstitch(benchmark):
+    """Reads and writes the matrix once: the floor of a one-pass layer norm."""
+    exe, feeds = compiled(lambda g, s: -s, S)
+    benchmark(exe.run, feeds)
+
+
 # ---- compile time of a large gradient graph (a residual tanh MLP and its gradients) ----
 def residual_mlp_gradients(layers):
     g = ts.Graph()

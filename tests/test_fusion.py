@@ -107,3 +107,52 @@ def test_common_subexpressions_are_computed_once(fusion):
     e = np.exp(xv * 2)
     np.testing.assert_allclose(got[0].numpy(), e + e.sum(1, keepdims=True), rtol=1e-5)
     np.testing.assert_allclose(got[1].numpy(), np.tanh(xv) ** 2, rtol=1e-5)
+
+
+def row_patterns(g, x, labels):
+    """Softmax, log-softmax, layer norm and cross-entropy, each from primitives."""
+    m = g.reduce_max(x, -1, keepdims=True)
+    e = g.exp(x - m)
+    s = g.reduce_sum(e, -1, keepdims=True)
+    mean = g.reduce_mean(x, -1, keepdims=True)
+    d = x - mean
+    gamma = g.constant(np.linspace(0.5, 1.5, 64, dtype=np.float32))
+    return {"softmax": e / s, "log_softmax": (x - m) - g.log(s),
+            "layer_norm": d / g.square_root(g.reduce_mean(d * d, -1, keepdims=True) + 1e-5) * gamma + 0.1,
+            "cross_entropy": -g.reduce_sum(labels * ((x - m) - g.log(s)), -1)}
+
+
+def test_row_patterns_from_primitives_are_one_kernel_each(fusion):
+    g = ts.Graph()
+    x, labels = g.placeholder((-1, 64)), g.placeholder((-1, 64))
+    rng = np.random.default_rng(8)
+    xv = rng.normal(size=(33, 64)).astype(np.float32)
+    lv = sp.softmax(rng.normal(size=(33, 64)), -1).astype(np.float32)
+    x64 = xv.astype(np.float64)
+    mean, var = x64.mean(-1, keepdims=True), x64.var(-1, keepdims=True)
+    want = {"softmax": sp.softmax(x64, -1), "log_softmax": sp.log_softmax(x64, -1),
+            "layer_norm": (x64 - mean) / np.sqrt(var + 1e-5) * np.linspace(0.5, 1.5, 64) + 0.1,
+            "cross_entropy": -(lv * sp.log_softmax(x64, -1)).sum(-1)}
+    for name, y in row_patterns(g, x, labels).items():
+        exe = g.compile({x: ts.TensorType((33, 64), ts.float32), labels: ts.TensorType((33, 64), ts.float32)}, [y])
+        if fusion == "fused":
+            assert kernels(exe) == 1, f"{name}:\n{exe.explain()}"
+            # each row read once and written once (plus a few parameters: gamma, constants)
+            moved = re.search(r"read (\d+) (B|KiB), wrote (\d+) (B|KiB)", exe.explain()).groups()
+            read, wrote = (int(n) * (1024 if unit == "KiB" else 1) for n, unit in (moved[:2], moved[2:]))
+            rows_in = 33 * 64 * 4 * (2 if name == "cross_entropy" else 1)
+            assert rows_in - 1024 < read <= rows_in + 512, exe.explain()  # explain rounds KiB down
+            assert wrote == 33 * 4 * (1 if name == "cross_entropy" else 64), exe.explain()
+        got = exe.run({x: xv, labels: lv})[0].numpy()
+        np.testing.assert_allclose(got, want[name], rtol=2e-5, atol=2e-5, err_msg=name)
+
+
+def test_row_regions_on_empty_and_long_rows(fusion):
+    g = ts.Graph()
+    x = g.placeholder((-1, -1))
+    m = g.reduce_max(x, -1, keepdims=True)
+    y = x - m + g.reduce_sum(x, -1, keepdims=True)
+    for shape in [(0, 5), (3, 1), (2, 70000), (1, 3)]:
+        xv = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+        want = xv - xv.max(-1, keepdims=True) + xv.sum(-1, keepdims=True) if shape[0] else xv
+        np.testing.assert_allclose(g.run({x: xv}, [y])[0].numpy(), want, rtol=1e-4, atol=1e-3)

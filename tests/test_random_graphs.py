@@ -101,7 +101,7 @@ def build_random_graph(data, dtype):
 
     for step in range(b.draw(st.integers(1, 10), "ops")):
         kind = b.draw(st.sampled_from(["unary", "binary", "binary", "compare_select", "reduce", "matmul",
-                                       "residual", "movement", "scalar", "softmax", "clamp"]), f"kind{step}")
+                                       "residual", "movement", "scalar", "softmax", "rows", "clamp"]), f"kind{step}")
         i = pick(f"a{step}")
         t, _, si = b.values[i]
         shape = shape_of(i)
@@ -214,6 +214,24 @@ def build_random_graph(data, dtype):
             fn = sp.softmax if name == "softmax" else sp.log_softmax
             b.add(getattr(b.g, name)(t), (lambda i, fn: lambda get: fn(get(i), axis=-1) if get(i).size else get(i))(i, fn),
                   si, f"{name}(v{i})")
+        elif kind == "rows":
+            # Row reductions broadcast back within the row, written from primitives.
+            if not b.is_float or not shape or shape[-1] == 0:
+                continue
+            name = b.draw(st.sampled_from(["softmax", "normalize", "loss"]), f"rows{step}")
+            if name == "softmax":
+                m = b.g.reduce_max(t, -1, keepdims=True)
+                e = b.g.exp(t - m)
+                out, fn = e / b.g.reduce_sum(e, -1, keepdims=True), lambda v: sp.softmax(v, axis=-1)
+            elif name == "normalize":
+                d = t - b.g.reduce_mean(t, -1, keepdims=True)
+                out = d / b.g.square_root(b.g.reduce_mean(d * d, -1, keepdims=True) + 1.0)
+                fn = lambda v: (v - v.mean(-1, keepdims=True)) / np.sqrt(v.var(-1, keepdims=True) + 1.0)  # noqa: E731
+            else:
+                m = b.g.reduce_max(t, -1, keepdims=True)
+                lsm = (t - m) - b.g.log(b.g.reduce_sum(b.g.exp(t - m), -1, keepdims=True))
+                out, fn = -b.g.reduce_sum(b.g.sigmoid(t) * lsm, -1), lambda v: -(sp.expit(v) * sp.log_softmax(v, -1)).sum(-1)
+            b.add(out, (lambda i, fn: lambda get: fn(get(i)))(i, fn), si, f"{name} of v{i} from primitives")
         else:
             lo, hi = (-0.5, 0.75) if b.is_float else (-1, 2)
             b.add(b.g.clamp(t, lo, hi), (lambda i: lambda get: as_dt(np.clip(get(i), lo, hi)))(i), False,

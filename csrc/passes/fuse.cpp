@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ops/infer_util.h"
 #include "ops/op_def.h"
@@ -62,6 +63,107 @@ bool is_matmul_anchor(const Program& p, const detail::Node& n, DType compute) {
   return out == compute && (out == DType::Float32 || out == DType::Float64);
 }
 
+// A reduction over the last axis alone of an input shaped `full`, in the
+// region's compute type: a row region can compute it per row.
+bool is_row_reduction(const Program& p, const detail::Node& n, const Dims& full, DType compute) {
+  DType c;
+  if (!is_reduction_anchor(p, n, &c) || c != compute) return false;
+  const TensorType& in = p.types.at(p.resolve(n.inputs[0]));
+  if (in.dims != full) return false;
+  InferCtx ctx{n, {in}};
+  return n.attrs.count("axes") && ctx.ints("axes").size() == 1 &&
+         normalize_axis(ctx, ctx.ints("axes")[0], int(full.size())) == int(full.size()) - 1;
+}
+
+// The full shape of a row region whose root computes one value per row
+// (shaped `per_row`, the full shape without its last axis): the input of a
+// last-axis reduction the root reaches through same-shaped elementwise ops.
+bool row_space_below(const Program& p, const detail::Node& root, const Dims& per_row, DType compute, Dims* full) {
+  std::vector<int> work{root.id};
+  std::unordered_set<int> seen;
+  while (!work.empty()) {
+    const detail::Node& m = p.node(work.back());
+    work.pop_back();
+    if (!seen.insert(m.id).second) continue;
+    for (size_t i = 0; i < m.inputs.size(); ++i) {
+      const int t = p.resolve(m.inputs[i]);
+      if (!m.def->reads_value(i) || p.known.count(t)) continue;
+      const detail::Node& q = p.g->producer(t);
+      const Dims& below = p.types.at(p.resolve(q.inputs.empty() ? t : q.inputs[0])).dims;
+      if (!below.empty() && Dims(below.begin(), below.end() - 1) == per_row && is_row_reduction(p, q, below, compute)) {
+        *full = below;
+        return true;
+      }
+      if (p.types.at(t).dims == per_row && stitchable(p, q)) work.push_back(q.id);
+    }
+  }
+  return false;
+}
+
+// Rows longer than this are not held in per-thread row registers.
+constexpr int64_t kMaxRowLength = int64_t(1) << 16;
+
+// Grows a row region from `root`. Its values have the full shape S, or one
+// value per row: S with its last dimension 1 (from keepdims reductions) or
+// without it. Per-row values come from last-axis reductions of full ones,
+// and each row is computed in one pass: softmax, layer norm and
+// cross-entropy written from primitives become one kernel. Returns false
+// when no reduction joins (ordinary fusion applies then).
+bool grow_row_region(const Program& p, const std::unordered_map<int, std::vector<int>>& users,
+                     const std::vector<bool>& live, const std::set<int>& pinned,
+                     const std::unordered_map<int, int>& region_of, Region& r) {
+  const detail::Node& root = p.node(r.root);
+  Dims full;
+  if (stitchable(p, root)) {
+    r.compute = compute_type(p, root);
+    full = p.types.at(root.outputs[0]).dims;
+    Dims below;
+    if (row_space_below(p, root, full, r.compute, &below)) full = below;
+  } else if (is_reduction_anchor(p, root, &r.compute)) {
+    full = p.types.at(p.resolve(root.inputs[0])).dims;
+    if (!is_row_reduction(p, root, full, r.compute)) return false;
+  } else {
+    return false;
+  }
+  if (full.empty() || full.back() > kMaxRowLength) return false;
+  const Dims squeezed(full.begin(), full.end() - 1);
+  Dims kept = full;
+  kept.back() = 1;
+  std::unordered_set<int> inside{r.root};
+  std::vector<int> work{r.root};
+  int reductions = 0;
+  while (!work.empty()) {
+    const detail::Node& m = p.node(work.back());
+    work.pop_back();
+    const bool per_row_member = m.outputs.size() == 1 && p.types.at(m.outputs[0]).dims != full;
+    for (size_t i = 0; i < m.inputs.size(); ++i) {
+      if (!m.def->reads_value(i)) continue;
+      const int t = p.resolve(m.inputs[i]);
+      const Dims& dims = p.types.at(t).dims;
+      const int q = p.g->tensors[t].producer;
+      const bool joins = !p.known.count(t) && !pinned.count(t) && live[q] && !region_of.count(q) && !inside.count(q);
+      bool all_inside = joins;
+      for (size_t k = 0; all_inside && k < users.at(t).size(); ++k) all_inside = inside.count(users.at(t)[k]) != 0;
+      const detail::Node& pn = p.node(q);
+      const bool elementwise = (dims == full || dims == kept || dims == squeezed) && stitchable(p, pn) &&
+                               compute_type(p, pn) == r.compute;
+      const bool reduction = (dims == kept || dims == squeezed) && is_row_reduction(p, pn, full, r.compute);
+      if (all_inside && (elementwise || reduction)) {
+        reductions += reduction;
+        inside.insert(q);
+        work.push_back(q);
+      } else if (per_row_member && dims == squeezed && num_elements(dims) != 1) {
+        return false;  // a per-row value read from memory would broadcast the wrong way
+      }
+    }
+  }
+  if (!reductions) return false;
+  r.kind = Region::Kind::Row;
+  r.space = full;
+  r.nodes.assign(inside.begin(), inside.end());
+  return true;
+}
+
 }  // namespace
 
 void fuse(Program& p, bool enabled) {
@@ -89,6 +191,13 @@ void fuse(Program& p, bool enabled) {
     r.root = id;
     r.nodes = {id};
     Dims shape;
+    const int index = int(found.size());
+    if (enabled && grow_row_region(p, users, live, pinned, region_of, r)) {
+      for (int m : r.nodes) region_of[m] = index;
+      std::sort(r.nodes.begin(), r.nodes.end(), [&](int a, int b) { return position[a] < position[b]; });
+      found.push_back(r);
+      continue;
+    }
     if (enabled && stitchable(p, n)) {
       r.kind = Region::Kind::Elementwise;
       r.compute = compute_type(p, n);
@@ -98,7 +207,6 @@ void fuse(Program& p, bool enabled) {
       r.anchor = id;
       shape = p.types.at(p.resolve(n.inputs[0])).dims;
     }
-    const int index = int(found.size());
     region_of[id] = index;
     // Pull producers in while all their users are already inside.
     std::vector<int> work = r.kind == Region::Kind::Single ? std::vector<int>{} : std::vector<int>{id};

@@ -14,12 +14,15 @@ namespace ts {
 // one kernel, optionally around an anchor whose epilogue (matmul) or
 // prologue (reduction) they are.
 struct Region {
-  enum class Kind { Single, Elementwise, Reduce, Matmul };
+  // Row: values of one shape S and of S with its last dimension 1 (from
+  // last-axis reductions), computed one row at a time.
+  enum class Kind { Single, Elementwise, Reduce, Matmul, Row };
   Kind kind = Kind::Single;
   std::vector<int> nodes;  // members in execution order (a matmul anchor first, a reduction anchor last)
   int anchor = -1;         // the matmul or reduction node, if any
   int root = -1;           // the node whose output leaves the region
   DType compute = DType::Float32;  // register type of a fused region: float32 or float64
+  Dims space;  // Row regions: the full shape whose rows are computed
 };
 
 struct Program {

@@ -196,12 +196,71 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
   }
 }
 
+// One row's reduction of register v (n values), NaN-propagating like the
+// unfused kernels; sums accumulate tile by tile in double.
+template <class C>
+C reduce_row(Combiner how, const C* v, int64_t n) {
+  if (how == Combiner::Max || how == Combiner::Min) {
+    const bool is_max = how == Combiner::Max;
+    C m = is_max ? C(-INFINITY) : C(INFINITY);
+    bool nan = false;
+    for (int64_t i = 0; i < n; ++i) {
+      nan = nan || v[i] != v[i];
+      m = is_max ? (v[i] > m ? v[i] : m) : (v[i] < m ? v[i] : m);
+    }
+    return nan ? C(NAN) : m;
+  }
+  double total = 0;
+  for (int64_t t = 0; t < n; t += kTile) {
+    C part = 0;
+    const int64_t e = std::min(n, t + kTile);
+#pragma omp simd reduction(+ : part)
+    for (int64_t i = t; i < e; ++i) part += v[i];
+    total += double(part);
+  }
+  return C(how == Combiner::Mean ? total / double(n) : total);
+}
+
+// Row regions: each thread takes whole rows; every register holds one row
+// (a per-row value is filled across it), so the row is read once and its
+// result written once.
+template <class C>
+void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
+  const int64_t n = k.row, rows = n ? num_elements(k.shape) / n : 0;
+  parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    thread_local std::vector<C> storage;
+    if (storage.size() < size_t(k.num_regs * n)) storage.resize(size_t(k.num_regs * n));
+    C* regs = storage.data();
+    auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * n; };
+    for (int64_t row = b; row < e; ++row) {
+      for (size_t j = 0; j < k.inputs.size(); ++j)
+        if (k.input_regs[j] >= 0) load<C>(k, j, in[j], row * n, n, reg(k.input_regs[j]));
+      for (const FusedKernel::Instr& ins : k.code) {
+        if (ins.reduce != Combiner::None) {
+          const C v = reduce_row<C>(ins.reduce, reg(ins.a), n);
+          std::fill(reg(ins.dst), reg(ins.dst) + n, v);
+        } else if constexpr (std::is_same_v<C, float>) {
+          ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
+        } else {
+          ins.fns.f64(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
+        }
+      }
+      if (k.row_result) store(reg(k.value_reg), 1, k.out_dtype, out.data(), row);
+      else store(reg(k.value_reg), n, k.out_dtype, out.data(), row * n);
+    }
+  });
+}
+
 template <class C>
 void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out) {
   std::vector<const void*> ptrs;
   for (const NDArray& a : ins) ptrs.push_back(a.data());
   if (k.kind == Region::Kind::Reduce) {
     run_reduce<C>(k, ptrs, out);
+    return;
+  }
+  if (k.kind == Region::Kind::Row) {
+    run_rows<C>(k, ptrs, out);
     return;
   }
   if (k.kind == Region::Kind::Elementwise) {
@@ -253,7 +312,13 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
     for (int t : n->inputs) add_input(p.resolve(t));
   const int value_tensor = r.kind == Region::Kind::Reduce ? p.resolve(root.inputs[0]) : root.outputs[0];
   add_input(value_tensor);
-  k->shape = r.kind == Region::Kind::Reduce ? p.types.at(value_tensor).dims : p.types.at(root.outputs[0]).dims;
+  k->shape = r.kind == Region::Kind::Reduce ? p.types.at(value_tensor).dims
+             : r.kind == Region::Kind::Row    ? r.space
+                                              : p.types.at(root.outputs[0]).dims;
+  if (r.kind == Region::Kind::Row) {
+    k->row = k->shape.back();
+    k->row_result = p.types.at(root.outputs[0]).dims != r.space;
+  }
 
   // Registers: inputs first, then one per result, reused after a last use.
   for (size_t i = 0; i < body.size(); ++i)
@@ -277,7 +342,8 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
   for (size_t i = 0; i < body.size(); ++i) {
     const detail::Node& n = *body[i];
     FusedKernel::Instr ins;
-    ins.fns = n.def->tile(n);
+    if (n.def->reduction != Combiner::None) ins.reduce = n.def->reduction;  // Row regions only
+    else ins.fns = n.def->tile(n);
     int* args[3] = {&ins.a, &ins.b, &ins.c};
     for (size_t a = 0; a < n.inputs.size(); ++a) *args[a] = reg.at(p.resolve(n.inputs[a]));
     for (int t : n.inputs)

@@ -16,6 +16,7 @@ namespace ts::cpu {
 struct FusedKernel {
   struct Instr {
     TileFns fns;
+    Combiner reduce = Combiner::None;      // Row regions: dst = a reduced over the row, filled
     int dst = -1, a = -1, b = -1, c = -1;  // registers
   };
   Region::Kind kind = Region::Kind::Elementwise;
@@ -31,7 +32,8 @@ struct FusedKernel {
   int value_reg = -1;             // the register stored (or reduced)
   DType out_dtype = DType::Float32;
   Reduce reduce = Reduce::Sum;    // Reduce regions
-  int64_t row = 1;                // elements per reduced output
+  int64_t row = 1;                // elements per reduced output (Row regions: per row)
+  bool row_result = false;        // Row regions: one value per row (the root reduces)
   const detail::Node* matmul = nullptr;  // Matmul regions: inputs 0 and 1 are its operands,
   int matmul_input = -1;                 // and this input is its result
   std::vector<std::string> ops;   // member op types, for explain()

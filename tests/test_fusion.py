@@ -152,7 +152,10 @@ def test_row_regions_on_empty_and_long_rows(fusion):
     x = g.placeholder((-1, -1))
     m = g.reduce_max(x, -1, keepdims=True)
     y = x - m + g.reduce_sum(x, -1, keepdims=True)
-    for shape in [(0, 5), (3, 1), (2, 70000), (1, 3)]:
+    for shape in [(0, 5), (3, 0), (3, 1), (2, 70000), (1, 3)]:
         xv = np.random.default_rng(1).normal(size=shape).astype(np.float32)
-        want = xv - xv.max(-1, keepdims=True) + xv.sum(-1, keepdims=True) if shape[0] else xv
+        want = xv - xv.max(-1, keepdims=True) + xv.sum(-1, keepdims=True) if xv.size else xv
         np.testing.assert_allclose(g.run({x: xv}, [y])[0].numpy(), want, rtol=1e-4, atol=1e-3)
+    # Per-row results of empty rows are the reductions' identities.
+    per_row = g.reduce_sum(x - g.reduce_max(x, -1, keepdims=True), -1)
+    np.testing.assert_array_equal(g.run({x: np.zeros((3, 0), np.float32)}, [per_row])[0].numpy(), [0, 0, 0])

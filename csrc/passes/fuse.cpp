@@ -125,7 +125,8 @@ bool grow_row_region(const Program& p, const std::unordered_map<int, std::vector
   } else {
     return false;
   }
-  if (full.empty() || full.back() > kMaxRowLength) return false;
+  // Empty rows stay with the unfused kernels, which give reductions their identities.
+  if (full.empty() || full.back() == 0 || full.back() > kMaxRowLength) return false;
   const Dims squeezed(full.begin(), full.end() - 1);
   Dims kept = full;
   kept.back() = 1;

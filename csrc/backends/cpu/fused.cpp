@@ -201,12 +201,20 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
 template <class C>
 C reduce_row(Combiner how, const C* v, int64_t n) {
   if (how == Combiner::Max || how == Combiner::Min) {
-    const bool is_max = how == Combiner::Max;
-    C m = is_max ? C(-INFINITY) : C(INFINITY);
     bool nan = false;
-    for (int64_t i = 0; i < n; ++i) {
-      nan = nan || v[i] != v[i];
-      m = is_max ? (v[i] > m ? v[i] : m) : (v[i] < m ? v[i] : m);
+    C m = how == Combiner::Max ? C(-INFINITY) : C(INFINITY);
+    if (how == Combiner::Max) {
+#pragma omp simd reduction(max : m) reduction(|| : nan)
+      for (int64_t i = 0; i < n; ++i) {
+        nan = nan || v[i] != v[i];
+        m = v[i] > m ? v[i] : m;
+      }
+    } else {
+#pragma omp simd reduction(min : m) reduction(|| : nan)
+      for (int64_t i = 0; i < n; ++i) {
+        nan = nan || v[i] != v[i];
+        m = v[i] < m ? v[i] : m;
+      }
     }
     return nan ? C(NAN) : m;
   }
@@ -236,14 +244,16 @@ void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray&
       for (size_t j = 0; j < k.inputs.size(); ++j)
         if (k.input_regs[j] >= 0) load<C>(k, j, in[j], row * n, n, reg(k.input_regs[j]));
       for (const FusedKernel::Instr& ins : k.code) {
+        // A per-row value is computed once, from element 0 of its (filled) operands.
+        const int64_t width = ins.per_row ? 1 : n;
         if (ins.reduce != Combiner::None) {
-          const C v = reduce_row<C>(ins.reduce, reg(ins.a), n);
-          std::fill(reg(ins.dst), reg(ins.dst) + n, v);
+          reg(ins.dst)[0] = reduce_row<C>(ins.reduce, reg(ins.a), n);
         } else if constexpr (std::is_same_v<C, float>) {
-          ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
+          ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
         } else {
-          ins.fns.f64(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
+          ins.fns.f64(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
         }
+        if (ins.per_row) std::fill(reg(ins.dst) + 1, reg(ins.dst) + n, reg(ins.dst)[0]);
       }
       if (k.row_result) store(reg(k.value_reg), 1, k.out_dtype, out.data(), row);
       else store(reg(k.value_reg), n, k.out_dtype, out.data(), row * n);
@@ -344,6 +354,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
     FusedKernel::Instr ins;
     if (n.def->reduction != Combiner::None) ins.reduce = n.def->reduction;  // Row regions only
     else ins.fns = n.def->tile(n);
+    ins.per_row = r.kind == Region::Kind::Row && p.types.at(n.outputs[0]).dims != r.space;
     int* args[3] = {&ins.a, &ins.b, &ins.c};
     for (size_t a = 0; a < n.inputs.size(); ++a) *args[a] = reg.at(p.resolve(n.inputs[a]));
     for (int t : n.inputs)

@@ -17,6 +17,7 @@ struct FusedKernel {
   struct Instr {
     TileFns fns;
     Combiner reduce = Combiner::None;      // Row regions: dst = a reduced over the row, filled
+    bool per_row = false;                  // Row regions: one value per row, computed once and filled
     int dst = -1, a = -1, b = -1, c = -1;  // registers
   };
   Region::Kind kind = Region::Kind::Elementwise;

@@ -77,11 +77,13 @@ bool is_row_reduction(const Program& p, const detail::Node& n, const Dims& full,
 
 // The full shape of a row region whose root computes one value per row
 // (shaped `per_row`, the full shape without its last axis): the input of a
-// last-axis reduction the root reaches through same-shaped elementwise ops.
+// last-axis reduction the root reaches through a few same-shaped elementwise
+// ops (a bounded search, so trying every root stays linear overall).
 bool row_space_below(const Program& p, const detail::Node& root, const Dims& per_row, DType compute, Dims* full) {
+  constexpr size_t kMaxSearch = 32;
   std::vector<int> work{root.id};
   std::unordered_set<int> seen;
-  while (!work.empty()) {
+  while (!work.empty() && seen.size() < kMaxSearch) {
     const detail::Node& m = p.node(work.back());
     work.pop_back();
     if (!seen.insert(m.id).second) continue;

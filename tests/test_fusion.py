@@ -159,3 +159,18 @@ def test_row_regions_on_empty_and_long_rows(fusion):
     # Per-row results of empty rows are the reductions' identities.
     per_row = g.reduce_sum(x - g.reduce_max(x, -1, keepdims=True), -1)
     np.testing.assert_array_equal(g.run({x: np.zeros((3, 0), np.float32)}, [per_row])[0].numpy(), [0, 0, 0])
+
+
+def test_per_row_values_without_their_axis_broadcast_as_numpy_says(fusion):
+    """sum(x, -1) has shape (n,): against an (n, n) value it broadcasts along
+    the last axis, so a row kernel must not treat it as one value per row."""
+    g = ts.Graph()
+    x = g.placeholder((4, 4))
+    s = g.reduce_sum(x * x, -1)
+    y = x - g.reduce_max(x, -1, keepdims=True) + s       # s aligned with the columns
+    z = -s * 2.0 + g.reduce_mean(s)                        # per-row epilogue, then a full reduction
+    xv = np.arange(16, dtype=np.float32).reshape(4, 4) / 7
+    sv = (xv.astype(np.float64) ** 2).sum(-1)
+    # Separate runs: s must have no users outside the kernel that could pull it in.
+    np.testing.assert_allclose(g.run({x: xv}, [y])[0].numpy(), xv - xv.max(-1, keepdims=True) + sv, rtol=1e-5)
+    np.testing.assert_allclose(g.run({x: xv}, [z])[0].numpy(), -sv * 2 + sv.mean(), rtol=1e-5)

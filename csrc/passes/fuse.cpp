@@ -148,15 +148,20 @@ bool grow_row_region(const Program& p, const std::unordered_map<int, std::vector
       bool all_inside = joins;
       for (size_t k = 0; all_inside && k < users.at(t).size(); ++k) all_inside = inside.count(users.at(t)[k]) != 0;
       const detail::Node& pn = p.node(q);
+      // A value with one entry per row and no last axis broadcasts against
+      // full-shaped ones along the last axis (NumPy's rule), not per row: it
+      // joins only as an input of another per-row value.
+      const bool row_squeezed = dims == squeezed && num_elements(dims) != 1;
+      const bool fits = !row_squeezed || per_row_member;
       const bool elementwise = (dims == full || dims == kept || dims == squeezed) && stitchable(p, pn) &&
                                compute_type(p, pn) == r.compute;
       const bool reduction = (dims == kept || dims == squeezed) && is_row_reduction(p, pn, full, r.compute);
-      if (all_inside && (elementwise || reduction)) {
+      if (all_inside && fits && (elementwise || reduction)) {
         reductions += reduction;
         inside.insert(q);
         work.push_back(q);
-      } else if (per_row_member && dims == squeezed && num_elements(dims) != 1) {
-        return false;  // a per-row value read from memory would broadcast the wrong way
+      } else if (per_row_member && row_squeezed && !inside.count(q)) {
+        return false;  // read from memory, it would broadcast along the last axis, not per row
       }
     }
   }

@@ -65,43 +65,49 @@ int64_t pad_after(const Dims& pads, size_t d) { return pads[2 * d + 1]; }
 
 // Index maps of a gather-like movement op from its input shape to its output
 // shape; shared by the forward kernels and movement_grad.
+// The source index along one padded dimension of size n for output index i
+// shifted by the padding before it (j may lie outside [0, n)), in O(1).
+int64_t pad_source(const std::string& mode, int64_t j, int64_t n) {
+  if (j >= 0 && j < n) return j;
+  if (mode == "constant") return -1;
+  if (mode == "edge" || n == 1) return j < 0 ? 0 : n - 1;
+  // reflect mirrors about the end elements (period 2(n-1)), symmetric
+  // repeats them (period 2n).
+  const bool reflect = mode == "reflect";
+  const int64_t period = reflect ? 2 * (n - 1) : 2 * n;
+  int64_t k = j % period;
+  if (k < 0) k += period;
+  return k < n ? k : (reflect ? period - k : period - 1 - k);
+}
+
 cpu::IndexMaps movement_maps(const InferCtx& c, const std::string& type, const Dims& in, const Dims& out) {
+  enum class Kind { Slice, Flip, Tile, Pad } kind = type == "slice" ? Kind::Slice
+                                                   : type == "flip" ? Kind::Flip
+                                                   : type == "tile" ? Kind::Tile
+                                                                    : Kind::Pad;
   cpu::IndexMaps maps(out.size());
   SliceArgs sa;
   std::vector<bool> flipped(in.size(), !c.has("axes"));
-  if (type == "slice") sa = slice_args(c, in.size());
-  if (type == "flip" && c.has("axes"))
+  if (kind == Kind::Slice) sa = slice_args(c, in.size());
+  if (kind == Kind::Flip && c.has("axes"))
     for (int a : normalize_axes(c, c.ints("axes"), int(in.size()))) flipped[a] = true;
+  const std::string mode = kind == Kind::Pad ? c.s("mode") : "";
+  const Dims pads = kind == Kind::Pad ? c.ints("pads") : Dims{};
   for (size_t d = 0; d < out.size(); ++d) {
     std::vector<int64_t>& m = maps[d];
     m.resize(out[d]);
     const int64_t n = in[d];
     SliceDim s{0, 1, n};
-    if (type == "slice" && sa.entry_of[d] >= 0) {
+    if (kind == Kind::Slice && sa.entry_of[d] >= 0) {
       const int e = sa.entry_of[d];
       s = slice_dim(n, sa.starts[e], sa.ends[e], sa.steps[e]);
     }
     for (int64_t i = 0; i < out[d]; ++i) {
-      if (type == "slice") {
-        m[i] = s.start + i * s.step;
-      } else if (type == "flip") {
-        m[i] = flipped[d] ? n - 1 - i : i;
-      } else if (type == "tile") {
-        m[i] = i % n;
-      } else {  // pad
-        const std::string& mode = c.s("mode");
-        int64_t j = i - pad_before(c.ints("pads"), d);
-        if (j < 0 || j >= n) {
-          if (mode == "constant") j = -1;
-          else if (mode == "edge") j = j < 0 ? 0 : n - 1;
-          else if (n == 1) j = 0;
-          else
-            while (j < 0 || j >= n) {
-              if (mode == "reflect") j = j < 0 ? -j : 2 * (n - 1) - j;
-              else j = j < 0 ? -j - 1 : 2 * n - 1 - j;  // symmetric
-            }
-        }
-        m[i] = j;
+      switch (kind) {
+        case Kind::Slice: m[i] = s.start + i * s.step; break;
+        case Kind::Flip: m[i] = flipped[d] ? n - 1 - i : i; break;
+        case Kind::Tile: m[i] = i % n; break;
+        case Kind::Pad: m[i] = pad_source(mode, i - pad_before(pads, d), n); break;
       }
     }
   }

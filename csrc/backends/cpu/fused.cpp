@@ -240,9 +240,11 @@ void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray&
     if (storage.size() < size_t(k.num_regs * n)) storage.resize(size_t(k.num_regs * n));
     C* regs = storage.data();
     auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * n; };
+    for (size_t j = 0; j < k.inputs.size(); ++j)
+      if (k.input_invariant[j]) load<C>(k, j, in[j], b * n, n, reg(k.input_regs[j]));
     for (int64_t row = b; row < e; ++row) {
       for (size_t j = 0; j < k.inputs.size(); ++j)
-        if (k.input_regs[j] >= 0) load<C>(k, j, in[j], row * n, n, reg(k.input_regs[j]));
+        if (k.input_regs[j] >= 0 && !k.input_invariant[j]) load<C>(k, j, in[j], row * n, n, reg(k.input_regs[j]));
       for (const FusedKernel::Instr& ins : k.code) {
         // A per-row value is computed once, from element 0 of its (filled) operands.
         const int64_t width = ins.per_row ? 1 : n;
@@ -343,11 +345,19 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
     return r2;
   };
   std::map<int, int> reg;  // tensor -> register
+  // Row regions: an input that is the same for every row (a scalar, or a
+  // vector along the last axis, such as layer norm's gamma) is loaded once
+  // per thread and its register is never reused.
+  std::set<int> invariant;
   for (size_t j = 0; j < k->inputs.size(); ++j) {
     const int t = k->inputs[j];
     const bool used = external.count(t) && (last_use.count(t) || t == value_tensor);
     k->input_regs.push_back(used ? take() : -1);
     if (used) reg[t] = k->input_regs.back();
+    const Dims& dims = p.types.at(t).dims;
+    const bool same_each_row = num_elements(dims) == (dims.empty() ? 1 : dims.back());
+    k->input_invariant.push_back(r.kind == Region::Kind::Row && used && same_each_row);
+    if (k->input_invariant.back()) invariant.insert(k->input_regs.back());
   }
   for (size_t i = 0; i < body.size(); ++i) {
     const detail::Node& n = *body[i];
@@ -358,7 +368,7 @@ std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region
     int* args[3] = {&ins.a, &ins.b, &ins.c};
     for (size_t a = 0; a < n.inputs.size(); ++a) *args[a] = reg.at(p.resolve(n.inputs[a]));
     for (int t : n.inputs)
-      if (last_use[p.resolve(t)] == int(i) && p.resolve(t) != value_tensor) {
+      if (last_use[p.resolve(t)] == int(i) && p.resolve(t) != value_tensor && !invariant.count(reg.at(p.resolve(t)))) {
         const int freed = reg.at(p.resolve(t));
         if (std::find(free_regs.begin(), free_regs.end(), freed) == free_regs.end()) free_regs.push_back(freed);
       }

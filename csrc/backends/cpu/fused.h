@@ -27,6 +27,7 @@ struct FusedKernel {
   std::vector<DType> input_dtypes;
   std::vector<int> input_regs;
   std::vector<bool> input_contiguous, input_scalar;
+  std::vector<bool> input_invariant;  // Row regions: the same in every row, loaded once per thread
   Broadcast bc;                   // collapsed iteration space and input strides
   std::vector<Instr> code;
   int num_regs = 0;

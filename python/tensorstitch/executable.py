@@ -70,7 +70,7 @@ def feed_array(dtype, value, name=""):
         if ts_is_floating(dtype):
             lossy = np.isfinite(natural) & ~np.isfinite(converted.astype(np.float64))
         else:
-            lossy = converted.astype(natural.dtype) != natural if natural.dtype.kind != "O" else True
+            lossy = converted.astype(natural.dtype) != natural
     if np.any(lossy):
         bad = natural[np.asarray(lossy)].ravel()[0] if np.ndim(lossy) else natural.item()
         raise _core.FeedError(f"{where}: the value {bad!r} cannot be represented in {dtype}; pass a NumPy array "

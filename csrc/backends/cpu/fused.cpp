@@ -123,37 +123,50 @@ struct Acc {
   bool nan;
 };
 
+Acc start(Reduce r) { return {r == Reduce::Max ? -INFINITY : r == Reduce::Min ? INFINITY : 0.0, false}; }
+
+// Folds n values into acc: NaN-propagating max/min, and sums that
+// accumulate one tile in the compute type, tiles in double.
+template <class C>
+void accumulate(Reduce r, const C* v, int64_t n, Acc& acc) {
+  bool nan = false;
+  if (r == Reduce::Max) {
+    C m = C(acc.v);
+#pragma omp simd reduction(max : m) reduction(|| : nan)
+    for (int64_t i = 0; i < n; ++i) {
+      nan = nan || v[i] != v[i];
+      m = v[i] > m ? v[i] : m;
+    }
+    acc.v = double(m);
+  } else if (r == Reduce::Min) {
+    C m = C(acc.v);
+#pragma omp simd reduction(min : m) reduction(|| : nan)
+    for (int64_t i = 0; i < n; ++i) {
+      nan = nan || v[i] != v[i];
+      m = v[i] < m ? v[i] : m;
+    }
+    acc.v = double(m);
+  } else {
+    C part = 0;
+#pragma omp simd reduction(+ : part)
+    for (int64_t i = 0; i < n; ++i) part += v[i];
+    acc.v += double(part);
+  }
+  acc.nan = acc.nan || nan;
+}
+
+// The reduced value of `count` elements.
+double finish(Reduce r, Acc a, int64_t count) {
+  const double v = a.nan ? NAN : a.v;
+  return r == Reduce::Mean ? v / double(count) : v;
+}
+
 template <class C>
 Acc reduce_span(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t e, C* regs) {
-  const bool is_max = k.reduce == Reduce::Max, is_min = k.reduce == Reduce::Min;
-  Acc acc{is_max ? -INFINITY : is_min ? INFINITY : 0.0, false};
+  Acc acc = start(k.reduce);
   for (int64_t t = s; t < e; t += kTile) {
     const int64_t n = std::min(kTile, e - t);
-    const C* v = evaluate<C>(k, in, t, n, regs);
-    bool nan = false;
-    if (is_max) {
-      C m = C(acc.v);
-#pragma omp simd reduction(max : m) reduction(|| : nan)
-      for (int64_t i = 0; i < n; ++i) {
-        nan = nan || v[i] != v[i];
-        m = v[i] > m ? v[i] : m;
-      }
-      acc.v = double(m);
-    } else if (is_min) {
-      C m = C(acc.v);
-#pragma omp simd reduction(min : m) reduction(|| : nan)
-      for (int64_t i = 0; i < n; ++i) {
-        nan = nan || v[i] != v[i];
-        m = v[i] < m ? v[i] : m;
-      }
-      acc.v = double(m);
-    } else {
-      C part = 0;
-#pragma omp simd reduction(+ : part)
-      for (int64_t i = 0; i < n; ++i) part += v[i];
-      acc.v += double(part);
-    }
-    acc.nan = acc.nan || nan;
+    accumulate(k.reduce, evaluate<C>(k, in, t, n, regs), n, acc);
   }
   return acc;
 }
@@ -168,15 +181,10 @@ template <class C>
 void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
   const int64_t rows = out.size(), R = k.row;
   C* result = out.data_as<C>();
-  auto finish = [&](Acc a) {
-    double v = a.nan ? NAN : a.v;
-    if (k.reduce == Reduce::Mean) v /= double(R);
-    return C(v);
-  };
   if (rows >= 2 * num_threads() || R <= kTile) {
     parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {
       C* regs = thread_registers<C>(k.num_regs);
-      for (int64_t i = b; i < e; ++i) result[i] = finish(reduce_span<C>(k, in, i * R, (i + 1) * R, regs));
+      for (int64_t i = b; i < e; ++i) result[i] = C(finish(k.reduce, reduce_span<C>(k, in, i * R, (i + 1) * R, regs), R));
     });
     return;
   }
@@ -192,41 +200,16 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
     });
     Acc total = parts[0];
     for (int64_t c = 1; c < chunks; ++c) total = combine(k.reduce, total, parts[c]);
-    result[i] = finish(total);
+    result[i] = C(finish(k.reduce, total, R));
   }
 }
 
-// One row's reduction of register v (n values), NaN-propagating like the
-// unfused kernels; sums accumulate tile by tile in double.
+// One row's reduction of register v (n values), as the reduction regions do it.
 template <class C>
-C reduce_row(Combiner how, const C* v, int64_t n) {
-  if (how == Combiner::Max || how == Combiner::Min) {
-    bool nan = false;
-    C m = how == Combiner::Max ? C(-INFINITY) : C(INFINITY);
-    if (how == Combiner::Max) {
-#pragma omp simd reduction(max : m) reduction(|| : nan)
-      for (int64_t i = 0; i < n; ++i) {
-        nan = nan || v[i] != v[i];
-        m = v[i] > m ? v[i] : m;
-      }
-    } else {
-#pragma omp simd reduction(min : m) reduction(|| : nan)
-      for (int64_t i = 0; i < n; ++i) {
-        nan = nan || v[i] != v[i];
-        m = v[i] < m ? v[i] : m;
-      }
-    }
-    return nan ? C(NAN) : m;
-  }
-  double total = 0;
-  for (int64_t t = 0; t < n; t += kTile) {
-    C part = 0;
-    const int64_t e = std::min(n, t + kTile);
-#pragma omp simd reduction(+ : part)
-    for (int64_t i = t; i < e; ++i) part += v[i];
-    total += double(part);
-  }
-  return C(how == Combiner::Mean ? total / double(n) : total);
+C reduce_row(Reduce r, const C* v, int64_t n) {
+  Acc acc = start(r);
+  for (int64_t t = 0; t < n; t += kTile) accumulate(r, v + t, std::min(kTile, n - t), acc);
+  return C(finish(r, acc, n));
 }
 
 // Row regions: each thread takes whole rows; every register holds one row
@@ -249,7 +232,7 @@ void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray&
         // A per-row value is computed once, from element 0 of its (filled) operands.
         const int64_t width = ins.per_row ? 1 : n;
         if (ins.reduce != Combiner::None) {
-          reg(ins.dst)[0] = reduce_row<C>(ins.reduce, reg(ins.a), n);
+          reg(ins.dst)[0] = reduce_row<C>(reduce_kind(ins.reduce), reg(ins.a), n);
         } else if constexpr (std::is_same_v<C, float>) {
           ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
         } else {

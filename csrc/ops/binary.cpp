@@ -1,14 +1,12 @@
 // Elementwise binary ops with NumPy broadcasting and type promotion.
 #include <cmath>
 
-#include "ops/elementwise_math.h"
 #include "ops/elementwise_ops.h"
 #include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
 
-using cpu::Domain;
 using Grads = std::vector<Tensor>;
 
 DType promoted(const InferCtx& c) { return promote_types(c.in[0].dtype, c.in[1].dtype); }
@@ -51,44 +49,40 @@ TS_GRAD2(g_floor_divide, c.zeros_like(y), c.zeros_like(y))
 #undef TS_GRAD2
 
 // `identity`: the right operand that leaves the left unchanged (NaN: none).
-template <class F, Domain D>
-void arith(const char* name, InferFn infer, GradFn grad, double identity = NAN, bool commutative = false) {
-  OpDef d = elementwise_def(name, 2, infer, cpu::binary<F, D, false>, grad);
-  d.tile = cpu::tile_of<F, 2>;
+void arith(const char* name, const char* scalar, InferFn infer, GradFn grad, double identity = NAN,
+           bool commutative = false) {
+  OpDef d = elementwise_def(name, 2, infer, grad, scalar);
   d.has_identity = !std::isnan(identity);
   d.identity = d.has_identity ? identity : 0;
   d.commutative = commutative;
   register_op(d);
 }
-template <class F>
-void predicate(const char* name) {
-  OpDef d = elementwise_def(name, 2, infer_bool, cpu::binary<F, Domain::Any, true>, nullptr);
-  d.tile = cpu::tile_of<F, 2>;
+void predicate(const char* name, const char* scalar) {
+  OpDef d = elementwise_def(name, 2, infer_bool, nullptr, scalar);
   d.bool_result = true;
   register_op(d);
 }
 
 const bool registered = [] {
-  using namespace math;
-  arith<Add, Domain::Any>("add", infer_arith, g_add, 0, true);
-  arith<Subtract, Domain::Numeric>("subtract", infer_arith_nobool, g_subtract, 0);
-  arith<Multiply, Domain::Any>("multiply", infer_arith, g_multiply, 1, true);
-  arith<Divide, Domain::Float>("divide", infer_float, g_divide, 1);
-  arith<FloorDivide, Domain::Numeric>("floor_divide", infer_arith_nobool, g_floor_divide);
-  arith<Modulo, Domain::Numeric>("modulo", infer_arith_nobool, g_modulo);
-  arith<Power, Domain::Numeric>("power", infer_arith_nobool, g_power);
-  arith<Maximum, Domain::Any>("maximum", infer_arith, g_maximum);
-  arith<Minimum, Domain::Any>("minimum", infer_arith, g_minimum);
-  arith<Atan2, Domain::Float>("atan2", infer_float, g_atan2);
-  predicate<Equal>("equal");
-  predicate<NotEqual>("not_equal");
-  predicate<Less>("less");
-  predicate<LessEqual>("less_equal");
-  predicate<Greater>("greater");
-  predicate<GreaterEqual>("greater_equal");
-  predicate<LogicalAnd>("logical_and");
-  predicate<LogicalOr>("logical_or");
-  predicate<LogicalXor>("logical_xor");
+  arith("add", "Add", infer_arith, g_add, 0, true);
+  arith("subtract", "Subtract", infer_arith_nobool, g_subtract, 0);
+  arith("multiply", "Multiply", infer_arith, g_multiply, 1, true);
+  arith("divide", "Divide", infer_float, g_divide, 1);
+  arith("floor_divide", "FloorDivide", infer_arith_nobool, g_floor_divide);
+  arith("modulo", "Modulo", infer_arith_nobool, g_modulo);
+  arith("power", "Power", infer_arith_nobool, g_power);
+  arith("maximum", "Maximum", infer_arith, g_maximum);
+  arith("minimum", "Minimum", infer_arith, g_minimum);
+  arith("atan2", "Atan2", infer_float, g_atan2);
+  predicate("equal", "Equal");
+  predicate("not_equal", "NotEqual");
+  predicate("less", "Less");
+  predicate("less_equal", "LessEqual");
+  predicate("greater", "Greater");
+  predicate("greater_equal", "GreaterEqual");
+  predicate("logical_and", "LogicalAnd");
+  predicate("logical_or", "LogicalOr");
+  predicate("logical_xor", "LogicalXor");
   return true;
 }();
 

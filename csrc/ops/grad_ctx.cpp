@@ -2,8 +2,6 @@
 // graph being differentiated.
 #include "ops/grad_ctx.h"
 
-#include "backends/cpu/movement.h"
-
 namespace ts {
 
 Tensor GradCtx::op(const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs) {
@@ -14,9 +12,7 @@ std::vector<Tensor> GradCtx::ops(const std::string& type, const std::vector<Tens
 }
 
 Tensor GradCtx::c(double v, const Tensor& like) {
-  NDArray a({}, like.dtype());
-  cpu::fill(a, v);
-  return g.constant(a);
+  return g.constant(NDArray::full({}, like.dtype(), v));
 }
 
 Tensor GradCtx::sum_to(const Tensor& grad, const Tensor& like) {

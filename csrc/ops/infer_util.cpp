@@ -1,5 +1,7 @@
 #include "ops/infer_util.h"
 
+#include <numeric>
+
 #include <algorithm>
 
 namespace ts {
@@ -115,6 +117,33 @@ int64_t checked_add(const InferCtx& ctx, int64_t a, int64_t b) {
   if (__builtin_add_overflow(a, b, &r))
     ctx.fail("size " + std::to_string(a) + " + " + std::to_string(b) + " overflows 64 bits");
   return r;
+}
+
+std::vector<int> reduced_axes(const InferCtx& c, int rank) {
+  if (!c.has("axes")) {
+    std::vector<int> all(rank);
+    std::iota(all.begin(), all.end(), 0);
+    return all;
+  }
+  return normalize_axes(c, c.ints("axes"), rank);
+}
+
+std::vector<int64_t> perm_of(const InferCtx& c, int rank) {
+  std::vector<int64_t> perm;
+  if (c.has("perm")) perm = c.ints("perm");
+  else for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
+  std::vector<bool> seen(rank, false);
+  bool ok = int(perm.size()) == rank;
+  for (size_t d = 0; ok && d < perm.size(); ++d) {
+    ok = perm[d] >= -rank && perm[d] < rank;
+    if (ok && perm[d] < 0) perm[d] += rank;
+    ok = ok && !seen[perm[d]];
+    if (ok) seen[perm[d]] = true;
+  }
+  if (!ok)
+    c.fail("perm " + dims_str(c.has("perm") ? c.ints("perm") : perm) + " is not a permutation of the " +
+           std::to_string(rank) + " axes of " + c.in[0].str());
+  return perm;
 }
 
 }  // namespace ts

@@ -21,6 +21,11 @@ Dims broadcast_dims(const std::vector<Dims>& shapes);
 int normalize_axis(const InferCtx& ctx, int64_t axis, int rank, const char* what = "axis");
 // Sorted, de-duplicated check of a list of axes; throws on repeats.
 std::vector<int> normalize_axes(const InferCtx& ctx, const std::vector<int64_t>& axes, int rank);
+// The axes a reduction reduces: its "axes" attribute, or all when absent.
+std::vector<int> reduced_axes(const InferCtx& ctx, int rank);
+// transpose's "perm" attribute normalized to [0, rank) (absent: reversed axes);
+// throws ShapeError unless it is a permutation.
+std::vector<int64_t> perm_of(const InferCtx& ctx, int rank);
 // Raises DTypeError unless `ok`.
 void expect_dtype(const InferCtx& ctx, bool ok, const TensorType& t, const char* expected);
 // Rank limit of API.md.

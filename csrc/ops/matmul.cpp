@@ -1,6 +1,5 @@
 // matmul(a, b, transpose_a, transpose_b): NumPy's matmul (1-D operands are
 // vectors, batch dims broadcast) with optional transposes of the last two dims.
-#include "backends/cpu/matmul.h"
 #include "ops/infer_util.h"
 #include "ops/grad_ctx.h"
 
@@ -34,8 +33,6 @@ std::vector<TensorType> infer_matmul(InferCtx& c) {
   return {out};
 }
 
-void matmul_kernel(KernelCtx& k) { cpu::matmul_op(k.node, k.in[0], k.in[1], k.out[0]); }
-
 // With op(X) = X or X^T: d op(A) = dy @ op(B)^T and d op(B) = op(A)^T @ dy.
 Grads g_matmul(GradCtx& c) {
   Tensor a = c.x[0], b = c.x[1], dy = c.dy[0];
@@ -58,7 +55,7 @@ Grads g_matmul(GradCtx& c) {
 }
 
 const bool registered = [] {
-  register_op(make_op("matmul", OpClass::Matmul, 2, infer_matmul, matmul_kernel, g_matmul));
+  register_op(make_op("matmul", OpClass::Matmul, 2, infer_matmul, g_matmul));
   return true;
 }();
 

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "backends/cpu/movement.h"
-#include "backends/cpu/reduce.h"
 #include "ops/infer_util.h"
+#include "ops/movement_maps.h"
 #include "ops/grad_ctx.h"
 
 namespace ts {
@@ -80,12 +79,14 @@ int64_t pad_source(const std::string& mode, int64_t j, int64_t n) {
   return k < n ? k : (reflect ? period - k : period - 1 - k);
 }
 
-cpu::IndexMaps movement_maps(const InferCtx& c, const std::string& type, const Dims& in, const Dims& out) {
+}  // namespace
+
+IndexMaps movement_maps(const InferCtx& c, const std::string& type, const Dims& in, const Dims& out) {
   enum class Kind { Slice, Flip, Tile, Pad } kind = type == "slice" ? Kind::Slice
                                                    : type == "flip" ? Kind::Flip
                                                    : type == "tile" ? Kind::Tile
                                                                     : Kind::Pad;
-  cpu::IndexMaps maps(out.size());
+  IndexMaps maps(out.size());
   SliceArgs sa;
   std::vector<bool> flipped(in.size(), !c.has("axes"));
   if (kind == Kind::Slice) sa = slice_args(c, in.size());
@@ -113,6 +114,8 @@ cpu::IndexMaps movement_maps(const InferCtx& c, const std::string& type, const D
   }
   return maps;
 }
+
+namespace {
 
 std::vector<TensorType> infer_slice(InferCtx& c) {
   const TensorType& x = c.in[0];
@@ -165,21 +168,11 @@ std::vector<TensorType> infer_flip(InferCtx& c) {
   return {c.in[0]};
 }
 
-void gather_map_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {}};
-  cpu::gather_maps(k.in[0], movement_maps(c, k.node.type, k.in[0].shape(), k.out[0].shape()),
-                   k.node.attrs.count("value") ? k.f("value") : 0.0, k.out[0]);
-}
-
 // movement_grad(dy, like): the adjoint of the gather op named by "forward".
 std::vector<TensorType> infer_movement_grad(InferCtx& c) {
   TensorType t = c.in[1];
   t.dtype = c.in[0].dtype;
   return {t};
-}
-void movement_grad_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {}};
-  cpu::scatter_add_maps(k.in[0], movement_maps(c, k.s("forward"), k.out[0].shape(), k.in[0].shape()), k.out[0]);
 }
 Attrs without_forward(Attrs attrs) {
   attrs.erase("forward");
@@ -224,33 +217,6 @@ std::vector<TensorType> infer_concat(InferCtx& c) {
   return {ranked(dims, dt)};
 }
 
-// Copies blocks along the axis between one array and many.
-template <bool kConcat>
-void block_copy(NDArray& whole, std::vector<NDArray>& parts, int axis) {
-  cpu::AxisView v = cpu::axis_view(whole.shape(), axis);
-  const size_t es = dtype_size(whole.dtype());
-  const size_t row = size_t(v.n * v.inner) * es;
-  size_t at = 0;
-  for (NDArray& p : parts) {
-    size_t block = size_t(p.shape()[axis] * v.inner) * es;
-    char* w = static_cast<char*>(whole.data()) + at;
-    char* q = static_cast<char*>(p.data());
-    for (int64_t o = 0; o < v.outer && block; ++o) {
-      if (kConcat) std::memcpy(w + o * row, q + o * block, block);
-      else std::memcpy(q + o * block, w + o * row, block);
-    }
-    at += block;
-  }
-}
-int kernel_axis(const KernelCtx& k, int rank) {
-  int axis = int(k.i("axis"));
-  return axis < 0 ? axis + rank : axis;
-}
-void concat_kernel(KernelCtx& k) {
-  std::vector<NDArray> parts;
-  for (const NDArray& a : k.in) parts.push_back(a.dtype() == k.out[0].dtype() ? a : a.astype(k.out[0].dtype()));
-  block_copy<true>(k.out[0], parts, kernel_axis(k, k.out[0].rank()));
-}
 Grads g_concat(GradCtx& c) {
   std::vector<Tensor> ins{c.dy[0]};
   ins.insert(ins.end(), c.x.begin(), c.x.end());
@@ -292,16 +258,6 @@ std::vector<TensorType> infer_split(InferCtx& c) {
   }
   return outs;
 }
-void split_kernel(KernelCtx& k) {
-  NDArray whole = k.in[0];
-  int axis = kernel_axis(k, whole.rank());
-  int64_t total = 0;
-  for (const NDArray& p : k.out) total += p.shape()[axis];
-  if (total != whole.shape()[axis])  // shapes known only at run time can still disagree
-    throw ShapeError(detail::describe(k.node) + ": pieces of " + std::to_string(total) + " along axis " +
-                     std::to_string(axis) + " do not cover " + dims_str(whole.shape()));
-  block_copy<false>(whole, k.out, axis);
-}
 Grads g_split(GradCtx& c) {
   std::vector<Tensor> parts;
   for (size_t i = 0; i < c.y.size(); ++i) parts.push_back(c.dy_or_zeros(i));
@@ -332,16 +288,16 @@ Grads g_split_like(GradCtx& c) {
 }
 
 const bool registered = [] {
-  register_op(make_op("slice", OpClass::Movement, 1, infer_slice, gather_map_kernel, g_gather_map));
-  register_op(make_op("pad", OpClass::Movement, 1, infer_pad, gather_map_kernel, g_gather_map));
-  register_op(make_op("tile", OpClass::Movement, 1, infer_tile, gather_map_kernel, g_gather_map));
-  register_op(make_op("flip", OpClass::Movement, 1, infer_flip, gather_map_kernel, g_flip));
-  OpDef movement_grad = make_op("movement_grad", OpClass::Movement, 2, infer_movement_grad, movement_grad_kernel, g_movement_grad);
+  register_op(make_op("slice", OpClass::Movement, 1, infer_slice, g_gather_map));
+  register_op(make_op("pad", OpClass::Movement, 1, infer_pad, g_gather_map));
+  register_op(make_op("tile", OpClass::Movement, 1, infer_tile, g_gather_map));
+  register_op(make_op("flip", OpClass::Movement, 1, infer_flip, g_flip));
+  OpDef movement_grad = make_op("movement_grad", OpClass::Movement, 2, infer_movement_grad, g_movement_grad);
   movement_grad.shape_inputs = 0b10;
   register_op(movement_grad);
-  register_op(make_op("concat", OpClass::Movement, -1, infer_concat, concat_kernel, g_concat));
-  register_op(make_op("split", OpClass::Movement, 1, infer_split, split_kernel, g_split));
-  OpDef split_like = make_op("split_like", OpClass::Movement, -1, infer_split_like, split_kernel, g_split_like);
+  register_op(make_op("concat", OpClass::Movement, -1, infer_concat, g_concat));
+  register_op(make_op("split", OpClass::Movement, 1, infer_split, g_split));
+  OpDef split_like = make_op("split_like", OpClass::Movement, -1, infer_split_like, g_split_like);
   split_like.shape_inputs = ~1u;
   register_op(split_like);
   return true;

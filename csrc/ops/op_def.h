@@ -1,10 +1,14 @@
 // The declaration of an op (DESIGN.md "One op, one place"): its name, its
-// class for fusion, its shape/dtype rule, its CPU kernel and its gradient rule.
+// class, its shape/dtype rule, its gradient rule, its fusion role and, for
+// elementwise ops, its scalar function (ops/scalar_math.h). Kernels live
+// with each backend (under csrc/backends, one folder each), keyed by the
+// op's name.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "ir/graph_data.h"
+#include "ir/kernel_desc.h"
 #include "tensorstitch/error.h"
 
 namespace ts {
@@ -20,8 +24,6 @@ enum class OpClass {
   Sort,         // sort, top_k, cumsum
 };
 
-// How a reduction combines values; the fuse pass and the kernels read it.
-enum class Combiner { None, Sum, Mean, Max, Min, Prod };
 // The executor binds state ops itself: variables, reads of them, assignments.
 enum class StateRole { None, Variable, Read, Assign };
 
@@ -42,31 +44,9 @@ struct InferCtx {
   DType dt(const char* key) const;
 };
 
-// What a kernel sees: inputs, and outputs already allocated with their
-// concrete types (for `view` ops, outputs alias inputs and there is no kernel).
-struct KernelCtx {
-  const detail::Node& node;
-  const std::vector<NDArray>& in;
-  std::vector<NDArray>& out;
-  int64_t i(const char* key) const;
-  double f(const char* key) const;
-  const std::string& s(const char* key) const;
-  const std::vector<int64_t>& ints(const char* key) const;
-};
-
 struct GradCtx;  // csrc/ops/grad_ctx.h
 
 using InferFn = std::vector<TensorType> (*)(InferCtx&);
-// The stitched form of an elementwise op: dst[i] = op(a[i], b[i], c[i]) over
-// a tile of registers in the region's compute type (bool as 0/1).
-using TileFn32 = void (*)(float*, const float*, const float*, const float*, int64_t);
-using TileFn64 = void (*)(double*, const double*, const double*, const double*, int64_t);
-struct TileFns {
-  TileFn32 f32 = nullptr;
-  TileFn64 f64 = nullptr;
-};
-using TileLookup = TileFns (*)(const detail::Node&);
-using CpuKernel = void (*)(KernelCtx&);
 // Given the gradients of the outputs, returns one gradient per input (an
 // undefined Tensor where the input gets none).
 using GradFn = std::vector<Tensor> (*)(GradCtx&);
@@ -75,15 +55,17 @@ struct OpDef {
   std::string name;
   OpClass cls = OpClass::Elementwise;
   InferFn infer = nullptr;
-  CpuKernel cpu = nullptr;
   GradFn grad = nullptr;
   int num_inputs = -1;  // -1: any number
   bool view = false;    // output 0 is input 0 reinterpreted with another shape
   bool pure = true;     // may be constant-folded and deduplicated
   bool differentiable = true;
-  TileLookup tile = nullptr;  // elementwise ops that can join a fused region
-  // Its bool result stays exact as 0/1 in a float register (predicates,
-  // select between bools, casts to bool), so it can join a float region.
+  // Elementwise ops: the functor in ops/scalar_math.h that computes one
+  // element (listed in TS_SCALAR_FUNCTIONS). Every backend's elementwise
+  // and fused kernels run it; an op without one is not elementwise.
+  const char* scalar = nullptr;
+  // The functor returns 0 or 1 (predicates), so its register needs no
+  // rounding to a bool result.
   bool bool_result = false;
   // What the compile passes need to know, declared here so that no pass
   // names an op:
@@ -102,17 +84,27 @@ struct OpDef {
 };
 
 // The usual declaration: differentiable exactly when it has a gradient rule.
-inline OpDef make_op(const char* name, OpClass cls, int inputs, InferFn infer, CpuKernel cpu, GradFn grad) {
+inline OpDef make_op(const char* name, OpClass cls, int inputs, InferFn infer, GradFn grad) {
   OpDef d;
   d.name = name;
   d.cls = cls;
   d.num_inputs = inputs;
   d.infer = infer;
-  d.cpu = cpu;
   d.grad = grad;
   d.differentiable = grad != nullptr;
   return d;
 }
+
+// A backend runs a kernel for it (views, sources and state ops have none).
+inline bool has_kernel(const OpDef& d) {
+  return !d.view && d.state == StateRole::None && d.cls != OpClass::Source;
+}
+
+// Attribute lookups that raise GraphError naming the node when missing or mistyped.
+int64_t attr_int(const detail::Node& n, const char* key);
+double attr_float(const detail::Node& n, const char* key);  // accepts ints too
+const std::string& attr_str(const detail::Node& n, const char* key);
+const std::vector<int64_t>& attr_ints(const detail::Node& n, const char* key);
 
 void register_op(const OpDef& def);
 // nullptr when unknown.

@@ -1,10 +1,5 @@
 // Reductions (sum, mean, max, min, prod, argmax, argmin) and sum_to_like, the
 // adjoint of broadcasting.
-#include <numeric>
-
-#include "backends/cpu/reduce.h"
-#include "backends/cpu/broadcast.h"
-#include "backends/cpu/movement.h"
 #include "ops/infer_util.h"
 #include "ops/grad_ctx.h"
 
@@ -13,15 +8,6 @@ namespace {
 
 using Grads = std::vector<Tensor>;
 
-// The reduced axes, from the "axes" attribute (absent: all).
-std::vector<int> reduced_axes(const InferCtx& c, int rank) {
-  if (!c.has("axes")) {
-    std::vector<int> all(rank);
-    std::iota(all.begin(), all.end(), 0);
-    return all;
-  }
-  return normalize_axes(c, c.ints("axes"), rank);
-}
 bool keepdims(const InferCtx& c) { return c.has("keepdims") && c.i("keepdims") != 0; }
 
 TensorType reduce_type(InferCtx& c, DType out) {
@@ -47,12 +33,6 @@ std::vector<TensorType> infer_mean(InferCtx& c) {
   return {reduce_type(c, is_floating(c.in[0].dtype) ? c.in[0].dtype : DType::Float32)};
 }
 std::vector<TensorType> infer_same(InferCtx& c) { return {reduce_type(c, c.in[0].dtype)}; }
-
-template <cpu::Reduce K>
-void reduce_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {ranked(k.in[0].shape(), k.in[0].dtype())}};
-  cpu::reduce(k.in[0], reduced_axes(c, k.in[0].rank()), K, k.out[0]);
-}
 
 // ---- gradients ----
 // dy reshaped to the keepdims shape, then broadcast to x.
@@ -126,18 +106,6 @@ std::vector<TensorType> infer_arg(InferCtx& c) {
   else dims.erase(dims.begin() + axis);
   return {ranked(dims, DType::Int64)};
 }
-template <bool kMax>
-void arg_kernel(KernelCtx& k) {
-  NDArray x = k.in[0];
-  int axis = 0;
-  if (k.node.attrs.count("axis")) {
-    axis = int(k.i("axis"));
-    if (axis < 0) axis += x.rank();
-  } else {
-    x = x.reshaped({x.size()});
-  }
-  cpu::arg_reduce(x, axis, kMax, k.out[0]);
-}
 
 // ---- sum_to_like(x, like): x summed over broadcast dims to like's shape ----
 std::vector<TensorType> infer_sum_to_like(InferCtx& c) {
@@ -146,31 +114,22 @@ std::vector<TensorType> infer_sum_to_like(InferCtx& c) {
   if (t.ranked && c.in[0].ranked) broadcast(c, {c.in[0], c.in[1]}, t.dtype);
   return {t};
 }
-void sum_to_like_kernel(KernelCtx& k) {
-  const Dims &xs = k.in[0].shape(), &ls = k.out[0].shape();
-  size_t lead = xs.size() - ls.size();
-  std::vector<int> axes;
-  for (size_t d = 0; d < xs.size(); ++d)
-    if (d < lead || (ls[d - lead] == 1 && xs[d] != 1)) axes.push_back(int(d));
-  cpu::reduce(k.in[0], axes, cpu::Reduce::Sum, k.out[0]);
-}
 Grads g_sum_to_like(GradCtx& c) { return {c.broadcast_like(c.dy[0], c.x[0]), Tensor()}; }
 
 const bool registered = [] {
-  using cpu::Reduce;
-  auto reduction = [](const char* name, InferFn infer, CpuKernel cpu, GradFn grad, Combiner combiner) {
-    OpDef d = make_op(name, OpClass::Reduction, 1, infer, cpu, grad);
+  auto reduction = [](const char* name, InferFn infer, GradFn grad, Combiner combiner) {
+    OpDef d = make_op(name, OpClass::Reduction, 1, infer, grad);
     d.reduction = combiner;
     register_op(d);
   };
-  reduction("reduce_sum", infer_sum, reduce_kernel<Reduce::Sum>, g_sum, Combiner::Sum);
-  reduction("reduce_mean", infer_mean, reduce_kernel<Reduce::Mean>, g_mean, Combiner::Mean);
-  reduction("reduce_max", infer_same, reduce_kernel<Reduce::Max>, g_extremum, Combiner::Max);
-  reduction("reduce_min", infer_same, reduce_kernel<Reduce::Min>, g_extremum, Combiner::Min);
-  reduction("reduce_prod", infer_sum, reduce_kernel<Reduce::Prod>, g_prod, Combiner::Prod);
-  register_op(make_op("argmax", OpClass::Reduction, 1, infer_arg, arg_kernel<true>, nullptr));
-  register_op(make_op("argmin", OpClass::Reduction, 1, infer_arg, arg_kernel<false>, nullptr));
-  OpDef sum_to_like = make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, sum_to_like_kernel, g_sum_to_like);
+  reduction("reduce_sum", infer_sum, g_sum, Combiner::Sum);
+  reduction("reduce_mean", infer_mean, g_mean, Combiner::Mean);
+  reduction("reduce_max", infer_same, g_extremum, Combiner::Max);
+  reduction("reduce_min", infer_same, g_extremum, Combiner::Min);
+  reduction("reduce_prod", infer_sum, g_prod, Combiner::Prod);
+  register_op(make_op("argmax", OpClass::Reduction, 1, infer_arg, nullptr));
+  register_op(make_op("argmin", OpClass::Reduction, 1, infer_arg, nullptr));
+  OpDef sum_to_like = make_op("sum_to_like", OpClass::Reduction, 2, infer_sum_to_like, g_sum_to_like);
   sum_to_like.shape_inputs = 0b10;
   register_op(sum_to_like);
   return true;

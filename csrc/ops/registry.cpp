@@ -25,6 +25,8 @@ const T& typed_attr(const Node& node, const char* key, const char* want) {
   throw GraphError(detail::describe(node) + ": attribute '" + key + "' must be " + want);
 }
 
+}  // namespace
+
 int64_t attr_int(const detail::Node& n, const char* key) { return typed_attr<int64_t>(n, key, "an int"); }
 double attr_float(const detail::Node& n, const char* key) {
   const Attr& a = get_attr(n, key);
@@ -37,8 +39,6 @@ const std::string& attr_str(const detail::Node& n, const char* key) {
 const std::vector<int64_t>& attr_ints(const detail::Node& n, const char* key) {
   return typed_attr<std::vector<int64_t>>(n, key, "a list of ints");
 }
-
-}  // namespace
 
 void register_op(const OpDef& def) { registry()[def.name] = def; }
 
@@ -58,10 +58,5 @@ double InferCtx::f(const char* key) const { return attr_float(node, key); }
 const std::string& InferCtx::s(const char* key) const { return attr_str(node, key); }
 const std::vector<int64_t>& InferCtx::ints(const char* key) const { return attr_ints(node, key); }
 DType InferCtx::dt(const char* key) const { return typed_attr<DType>(node, key, "a dtype"); }
-
-int64_t KernelCtx::i(const char* key) const { return attr_int(node, key); }
-double KernelCtx::f(const char* key) const { return attr_float(node, key); }
-const std::string& KernelCtx::s(const char* key) const { return attr_str(node, key); }
-const std::vector<int64_t>& KernelCtx::ints(const char* key) const { return attr_ints(node, key); }
 
 }  // namespace ts

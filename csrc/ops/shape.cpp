@@ -3,8 +3,6 @@
 // are only known at run time.
 #include <algorithm>
 
-#include "backends/cpu/broadcast.h"
-#include "backends/cpu/movement.h"
 #include "ops/infer_util.h"
 #include "ops/grad_ctx.h"
 
@@ -16,7 +14,7 @@ using Grads = std::vector<Tensor>;
 Grads g_reshape_back(GradCtx& c) { return {c.op("reshape_like", {c.dy[0], c.x[0]})}; }
 
 OpDef view_op(const char* name, int inputs, InferFn infer, GradFn grad) {
-  OpDef d = make_op(name, OpClass::Movement, inputs, infer, nullptr, grad);
+  OpDef d = make_op(name, OpClass::Movement, inputs, infer, grad);
   d.view = true;
   return d;
 }
@@ -92,35 +90,12 @@ std::vector<TensorType> infer_squeeze(InferCtx& c) {
   return {ranked(dims, x.dtype)};
 }
 
-std::vector<int64_t> perm_of(const InferCtx& c, int rank) {
-  std::vector<int64_t> perm;
-  if (c.has("perm")) perm = c.ints("perm");
-  else for (int d = rank - 1; d >= 0; --d) perm.push_back(d);
-  std::vector<bool> seen(rank, false);
-  bool ok = int(perm.size()) == rank;
-  for (size_t d = 0; ok && d < perm.size(); ++d) {
-    ok = perm[d] >= -rank && perm[d] < rank;
-    if (ok && perm[d] < 0) perm[d] += rank;
-    ok = ok && !seen[perm[d]];
-    if (ok) seen[perm[d]] = true;
-  }
-  if (!ok)
-    c.fail("perm " + dims_str(c.has("perm") ? c.ints("perm") : perm) + " is not a permutation of the " +
-           std::to_string(rank) + " axes of " + c.in[0].str());
-  return perm;
-}
 std::vector<TensorType> infer_transpose(InferCtx& c) {
   const TensorType& x = c.in[0];
   if (!x.ranked) return {x};
   Dims dims;
   for (int64_t p : perm_of(c, int(x.dims.size()))) dims.push_back(x.dims[p]);
   return {ranked(dims, x.dtype)};
-}
-void transpose_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {ranked(k.in[0].shape(), k.in[0].dtype())}};
-  Dims strides = cpu::contiguous_strides(k.in[0].shape()), permuted;
-  for (int64_t p : perm_of(c, k.in[0].rank())) permuted.push_back(strides[p]);
-  cpu::copy_strided(k.in[0], 0, permuted, k.out[0]);
 }
 Grads g_transpose(GradCtx& c) {
   int rank = c.rank(c.x[0]);
@@ -147,18 +122,11 @@ std::vector<TensorType> infer_broadcast_to(InferCtx& c) {
   return {target};
 }
 std::vector<TensorType> infer_broadcast_like(InferCtx& c) { return {broadcast(c, c.in, c.in[0].dtype)}; }
-void broadcast_kernel(KernelCtx& k) {
-  cpu::copy_strided(k.in[0], 0, cpu::broadcast_strides(k.out[0].shape(), k.in[0].shape()), k.out[0]);
-}
 Grads g_broadcast_to(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0])}; }
 Grads g_broadcast_like(GradCtx& c) { return {c.sum_to(c.dy[0], c.x[0]), Tensor()}; }
 
 std::vector<TensorType> infer_shape_of(InferCtx& c) {
   return {ranked({c.in[0].ranked ? int64_t(c.in[0].dims.size()) : -1}, DType::Int64)};
-}
-void shape_of_kernel(KernelCtx& k) {
-  const Dims& dims = k.in[0].shape();
-  std::copy(dims.begin(), dims.end(), k.out[0].data_as<int64_t>());
 }
 
 const bool registered = [] {
@@ -168,15 +136,15 @@ const bool registered = [] {
   register_op(reshape_like);
   register_op(view_op("expand_dims", 1, infer_expand_dims, g_reshape_back));
   register_op(view_op("squeeze", 1, infer_squeeze, g_reshape_back));
-  register_op(make_op("transpose", OpClass::Movement, 1, infer_transpose, transpose_kernel, g_transpose));
-  OpDef broadcast_to = make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, broadcast_kernel, g_broadcast_to);
+  register_op(make_op("transpose", OpClass::Movement, 1, infer_transpose, g_transpose));
+  OpDef broadcast_to = make_op("broadcast_to", OpClass::Movement, 1, infer_broadcast_to, g_broadcast_to);
   broadcast_to.broadcast = true;
   register_op(broadcast_to);
-  OpDef broadcast_like = make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, broadcast_kernel, g_broadcast_like);
+  OpDef broadcast_like = make_op("broadcast_like", OpClass::Movement, 2, infer_broadcast_like, g_broadcast_like);
   broadcast_like.shape_inputs = 0b10;
   broadcast_like.broadcast = true;
   register_op(broadcast_like);
-  OpDef shape_of = make_op("shape_of", OpClass::Movement, 1, infer_shape_of, shape_of_kernel, nullptr);
+  OpDef shape_of = make_op("shape_of", OpClass::Movement, 1, infer_shape_of, nullptr);
   shape_of.shape_inputs = 0b1;
   register_op(shape_of);
   return true;

@@ -31,7 +31,7 @@ std::vector<TensorType> infer_assign(InferCtx& c) {
 std::vector<Tensor> g_read(GradCtx& c) { return {c.dy[0]}; }
 
 OpDef def(const char* name, OpClass cls, int inputs, InferFn infer, GradFn grad = nullptr) {
-  OpDef d = make_op(name, cls, inputs, infer, nullptr, grad);
+  OpDef d = make_op(name, cls, inputs, infer, grad);
   d.pure = false;
   return d;
 }

@@ -1,5 +1,4 @@
 // Elementwise ternary ops: select(cond, a, b) and clamp(x, lo, hi).
-#include "ops/elementwise_math.h"
 #include "ops/elementwise_ops.h"
 #include "ops/grad_ctx.h"
 
@@ -7,10 +6,6 @@ namespace ts {
 namespace {
 
 using Grads = std::vector<Tensor>;
-
-struct Select { template <class C> static C f(bool c, C a, C b) { return c ? a : b; } };
-struct Clamp { template <class C> static C f(C x, C lo, C hi) {
-  return math::Minimum::f(math::Maximum::f(x, lo), hi); } };
 
 std::vector<TensorType> infer_select(InferCtx& c) {
   return {broadcast(c, c.in, promote_types(c.in[1].dtype, c.in[2].dtype))};
@@ -37,13 +32,10 @@ Grads g_clamp(GradCtx& c) {
 }
 
 const bool registered = [] {
-  OpDef select = elementwise_def("select", 3, infer_select, cpu::ternary<Select, true>, g_select);
-  select.tile = cpu::tile_of<Select, 3, true>;
-  select.bool_result = true;  // between bools it picks 0 or 1
+  OpDef select = elementwise_def("select", 3, infer_select, g_select, "Select");
+  select.bool_result = true;  // between bools (0 or 1) it picks 0 or 1
   register_op(select);
-  OpDef clamp = elementwise_def("clamp", 3, infer_clamp, cpu::ternary<Clamp, false>, g_clamp);
-  clamp.tile = cpu::tile_of<Clamp, 3>;
-  register_op(clamp);
+  register_op(elementwise_def("clamp", 3, infer_clamp, g_clamp, "Clamp"));
   return true;
 }();
 

@@ -1,12 +1,9 @@
 // Elementwise unary ops: one row each (name, functor, gradient rule).
 #include "ops/elementwise_ops.h"
-#include "ops/elementwise_math.h"
 #include "ops/grad_ctx.h"
 
 namespace ts {
 namespace {
-
-using cpu::Domain;
 
 // Float math: integers and bool are promoted to float32.
 std::vector<TensorType> infer_float(InferCtx& c) {
@@ -72,86 +69,61 @@ TS_GRAD(g_identity, dy)
 TS_GRAD(g_cast, is_floating(x.dtype()) ? c.op("cast", {dy}, {{"dtype", x.dtype()}}) : Tensor())
 #undef TS_GRAD
 
-template <class F>
-void float_op(const char* name, GradFn grad) {
-  OpDef d = elementwise_def(name, 1, infer_float, cpu::unary<F, Domain::Float, false>, grad);
-  d.tile = cpu::tile_of<F, 1>;
-  register_op(d);
+void float_op(const char* name, const char* scalar, GradFn grad) {
+  register_op(elementwise_def(name, 1, infer_float, grad, scalar));
 }
-template <class F>
-void numeric_op(const char* name, GradFn grad) {
-  OpDef d = elementwise_def(name, 1, infer_numeric, cpu::unary<F, Domain::Numeric, false>, grad);
-  d.tile = cpu::tile_of<F, 1>;
-  register_op(d);
+void numeric_op(const char* name, const char* scalar, GradFn grad) {
+  register_op(elementwise_def(name, 1, infer_numeric, grad, scalar));
 }
-template <class F>
-void predicate_op(const char* name) {
-  OpDef d = elementwise_def(name, 1, infer_predicate, cpu::unary<F, Domain::Any, true>, nullptr);
-  d.tile = cpu::tile_of<F, 1>;
+void predicate_op(const char* name, const char* scalar) {
+  OpDef d = elementwise_def(name, 1, infer_predicate, nullptr, scalar);
   d.bool_result = true;
   register_op(d);
 }
 
-void cast_kernel(KernelCtx& k) { k.in[0].copy_into(k.out[0]); }
-
-// In a region, a cast rounds through its target type so the register holds
-// exactly what the unfused cast would have stored.
-template <class To>
-struct CastTo {
-  template <class C> static C f(C a) { return C(compute_t<To>(convert<To>(a))); }
-};
-TileFns cast_tile(const detail::Node& n) {
-  TileFns fns;
-  dispatch_all(InferCtx{n, {}}.dt("dtype"), [&](auto tag) { fns = cpu::tile_of<CastTo<decltype(tag)>, 1>(n); });
-  return fns;
-}
-
 const bool registered = [] {
-  using namespace math;
-  float_op<Exp>("exp", g_exp);
-  float_op<Exp2>("exp2", g_exp2);
-  float_op<Log>("log", g_log);
-  float_op<Log2>("log2", g_log2);
-  float_op<Log1p>("log1p", g_log1p);
-  float_op<Expm1>("expm1", g_expm1);
-  float_op<Sin>("sin", g_sin);
-  float_op<Cos>("cos", g_cos);
-  float_op<Tan>("tan", g_tan);
-  float_op<Asin>("asin", g_asin);
-  float_op<Acos>("acos", g_acos);
-  float_op<Atan>("atan", g_atan);
-  float_op<Sinh>("sinh", g_sinh);
-  float_op<Cosh>("cosh", g_cosh);
-  float_op<Tanh>("tanh", g_tanh);
-  float_op<Asinh>("asinh", g_asinh);
-  float_op<Acosh>("acosh", g_acosh);
-  float_op<Atanh>("atanh", g_atanh);
-  float_op<Erf>("erf", g_erf);
-  float_op<Sqrt>("square_root", g_sqrt);
-  float_op<Rsqrt>("reciprocal_square_root", g_rsqrt);
-  float_op<Reciprocal>("reciprocal", g_reciprocal);
-  float_op<Sigmoid>("sigmoid", g_sigmoid);
-  float_op<Gelu>("gelu", g_gelu);
-  numeric_op<Negative>("negative", g_negative);
-  numeric_op<Abs>("abs", g_abs);
-  numeric_op<Sign>("sign", g_zero);
-  numeric_op<Square>("square", g_square);
-  numeric_op<Floor>("floor", g_zero);
-  numeric_op<Ceil>("ceil", g_zero);
-  numeric_op<Round>("round", g_zero);
-  numeric_op<Relu>("relu", g_relu);
-  predicate_op<IsNan>("is_nan");
-  predicate_op<IsInf>("is_inf");
-  predicate_op<IsFinite>("is_finite");
-  predicate_op<LogicalNot>("logical_not");
+  float_op("exp", "Exp", g_exp);
+  float_op("exp2", "Exp2", g_exp2);
+  float_op("log", "Log", g_log);
+  float_op("log2", "Log2", g_log2);
+  float_op("log1p", "Log1p", g_log1p);
+  float_op("expm1", "Expm1", g_expm1);
+  float_op("sin", "Sin", g_sin);
+  float_op("cos", "Cos", g_cos);
+  float_op("tan", "Tan", g_tan);
+  float_op("asin", "Asin", g_asin);
+  float_op("acos", "Acos", g_acos);
+  float_op("atan", "Atan", g_atan);
+  float_op("sinh", "Sinh", g_sinh);
+  float_op("cosh", "Cosh", g_cosh);
+  float_op("tanh", "Tanh", g_tanh);
+  float_op("asinh", "Asinh", g_asinh);
+  float_op("acosh", "Acosh", g_acosh);
+  float_op("atanh", "Atanh", g_atanh);
+  float_op("erf", "Erf", g_erf);
+  float_op("square_root", "Sqrt", g_sqrt);
+  float_op("reciprocal_square_root", "Rsqrt", g_rsqrt);
+  float_op("reciprocal", "Reciprocal", g_reciprocal);
+  float_op("sigmoid", "Sigmoid", g_sigmoid);
+  float_op("gelu", "Gelu", g_gelu);
+  numeric_op("negative", "Negative", g_negative);
+  numeric_op("abs", "Abs", g_abs);
+  numeric_op("sign", "Sign", g_zero);
+  numeric_op("square", "Square", g_square);
+  numeric_op("floor", "Floor", g_zero);
+  numeric_op("ceil", "Ceil", g_zero);
+  numeric_op("round", "Round", g_zero);
+  numeric_op("relu", "Relu", g_relu);
+  predicate_op("is_nan", "IsNan");
+  predicate_op("is_inf", "IsInf");
+  predicate_op("is_finite", "IsFinite");
+  predicate_op("logical_not", "LogicalNot");
 
-  OpDef identity = elementwise_def("identity", 1, infer_same, nullptr, g_identity);
+  OpDef identity = make_op("identity", OpClass::Elementwise, 1, infer_same, g_identity);
   identity.view = true;
   register_op(identity);
-  OpDef cast = elementwise_def("cast", 1, infer_cast, cast_kernel, g_cast);
-  cast.tile = cast_tile;
-  cast.bool_result = true;  // to bool it gives 0 or 1
-  register_op(cast);
+  // The value itself, rounded to the target dtype like every result.
+  register_op(elementwise_def("cast", 1, infer_cast, g_cast, "Identity"));
   return true;
 }();
 

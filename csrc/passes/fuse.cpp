@@ -10,32 +10,7 @@
 namespace ts {
 namespace {
 
-bool fits(DType compute, DType t) {
-  if (t == DType::Bool) return true;
-  if (compute == DType::Float64) return t == DType::Float64;
-  return t == DType::Float32 || t == DType::Float16 || t == DType::BFloat16;
-}
-
-// The register type a node could be stitched in, or Bool when it cannot.
-DType compute_type(const Program& p, const detail::Node& n) {
-  bool any64 = false;
-  for (int t : n.inputs) any64 = any64 || p.types.at(p.resolve(t)).dtype == DType::Float64;
-  for (int t : n.outputs) any64 = any64 || p.types.at(t).dtype == DType::Float64;
-  DType c = any64 ? DType::Float64 : DType::Float32;
-  for (int t : n.inputs)
-    if (!fits(c, p.types.at(p.resolve(t)).dtype)) return DType::Bool;
-  for (int t : n.outputs)
-    if (!fits(c, p.types.at(t).dtype)) return DType::Bool;
-  return c;
-}
-
-bool stitchable(const Program& p, const detail::Node& n) {
-  if (n.def->cls != OpClass::Elementwise || !n.def->tile || n.outputs.size() != 1) return false;
-  // A bool result stays exact in a float register only as 0/1.
-  const bool bool_out = p.types.at(n.outputs[0]).dtype == DType::Bool;
-  if (bool_out && !n.def->bool_result) return false;
-  return compute_type(p, n) != DType::Bool;
-}
+bool stitchable(const Program& p, const detail::Node& n) { return n.def->scalar && n.outputs.size() == 1; }
 
 bool is_reduction_anchor(const Program& p, const detail::Node& n, DType* compute) {
   const Combiner how = n.def->reduction;
@@ -117,7 +92,7 @@ bool grow_row_region(const Program& p, const std::unordered_map<int, std::vector
   const detail::Node& root = p.node(r.root);
   Dims full;
   if (stitchable(p, root)) {
-    r.compute = compute_type(p, root);
+    r.compute = register_type(p, root);
     full = p.types.at(root.outputs[0]).dims;
     Dims below;
     if (row_space_below(p, root, full, r.compute, &below)) full = below;
@@ -154,7 +129,7 @@ bool grow_row_region(const Program& p, const std::unordered_map<int, std::vector
       const bool row_squeezed = dims == squeezed && num_elements(dims) != 1;
       const bool fits = !row_squeezed || per_row_member;
       const bool elementwise = (dims == full || dims == kept || dims == squeezed) && stitchable(p, pn) &&
-                               compute_type(p, pn) == r.compute;
+                               register_type(p, pn) == r.compute;
       const bool reduction = (dims == kept || dims == squeezed) && is_row_reduction(p, pn, full, r.compute);
       if (all_inside && fits && (elementwise || reduction)) {
         reductions += reduction;
@@ -208,7 +183,7 @@ void fuse(Program& p, bool enabled) {
     }
     if (enabled && stitchable(p, n)) {
       r.kind = Region::Kind::Elementwise;
-      r.compute = compute_type(p, n);
+      r.compute = register_type(p, n);
       shape = p.types.at(n.outputs[0]).dims;
     } else if (enabled && is_reduction_anchor(p, n, &r.compute)) {
       r.kind = Region::Kind::Reduce;
@@ -236,7 +211,7 @@ void fuse(Program& p, bool enabled) {
                        !(r.kind == Region::Kind::Matmul && u == r.anchor);
         const detail::Node& pn = p.node(q);
         if (!all_inside || p.types.at(t).dims != shape) continue;
-        if (stitchable(p, pn) && compute_type(p, pn) == r.compute) {
+        if (stitchable(p, pn) && register_type(p, pn) == r.compute) {
           region_of[q] = index;
           r.nodes.push_back(q);
           work.push_back(q);

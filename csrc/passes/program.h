@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ir/graph_data.h"
+#include "ir/kernel_desc.h"
 
 namespace ts {
 
@@ -21,7 +22,7 @@ struct Region {
   std::vector<int> nodes;  // members in execution order (a matmul anchor first, a reduction anchor last)
   int anchor = -1;         // the matmul or reduction node, if any
   int root = -1;           // the node whose output leaves the region
-  DType compute = DType::Float32;  // register type of a fused region: float32 or float64
+  DType compute = DType::Float32;  // register type of a fused region: float32, float64 or int64
   Dims space;  // Row regions: the full shape whose rows are computed
 };
 
@@ -36,6 +37,8 @@ struct Program {
   std::vector<int> target_ops;                 // node ids
   std::unordered_map<int, int> alias;          // tensor id -> tensor id with the same value
   std::vector<Region> regions;                 // after fuse(), in execution order
+  // After lower(): per region, its kernel description (nullptr: no kernel).
+  std::vector<std::shared_ptr<const KernelDesc>> kernels;
 
   const detail::Node& node(int id) const { return g->nodes[id]; }
   int resolve(int t) const {
@@ -69,5 +72,15 @@ void schedule(Program& p);
 // A tensor used by several regions is materialized once. Every node becomes
 // its own region when `enabled` is false.
 void fuse(Program& p, bool enabled);
+// The register type an elementwise node computes in: float64 if it touches
+// float64, else float32 if it touches any float, else int64 (integers and
+// bool). Members of a region share it.
+DType register_type(const Program& p, const detail::Node& n);
+// Lowers every region (fills p.kernels).
+void lower(Program& p);
+// Lowering: a region (or one node) as a backend-neutral kernel description;
+// nullptr for a node that needs no kernel (views, sources, state).
+std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r);
+std::shared_ptr<const KernelDesc> lower_node(const Program& p, const detail::Node& n);
 
 }  // namespace ts

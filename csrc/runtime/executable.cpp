@@ -1,12 +1,12 @@
 // Compiling and running executables, and the Graph entry points that use them.
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "ops/infer_util.h"
 #include "ops/op_def.h"
-#include "runtime/allocator.h"
+#include "runtime/backend.h"
 #include "runtime/executable_data.h"
-#include "runtime/kernel_call.h"
 
 namespace ts {
 
@@ -43,7 +43,7 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::vector<NDArray>& feeds) {
+std::vector<NDArray> execute(const Plan& plan, Backend& backend, detail::GraphData& g, const std::vector<NDArray>& feeds) {
   std::vector<NDArray> slots(plan.num_slots);
   for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = feeds[i];
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
@@ -55,32 +55,37 @@ std::vector<NDArray> execute(const Plan& plan, detail::GraphData& g, const std::
   }
   std::map<int, bool> written;
   std::vector<NDArray> ins, outs;
-  const std::shared_ptr<void> arena = plan.arena_bytes ? allocate_host(plan.arena_bytes) : nullptr;
+  const std::shared_ptr<void> arena = plan.arena_bytes ? backend.allocate(size_t(plan.arena_bytes)) : nullptr;
   char* const arena_base = static_cast<char*>(arena.get());
+  const std::unique_ptr<Stream> stream = backend.new_stream();
   for (const Step& st : plan.steps) {
-    const detail::Node& n = *st.node;
     if (st.kind == Step::Kind::ReadVariable) {
       slots[st.out[0]] = state.at(st.variable);
     } else if (st.kind == Step::Kind::Assign) {
       state[st.variable] = slots[st.in[1]];
       written[st.variable] = true;
+    } else if (st.kind == Step::Kind::View) {
+      slots[st.out[0]] = slots[st.in[0]].reshaped(st.out_types[0].dims);
     } else {
       ins.clear();
       for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);
       outs.assign(st.out.size(), NDArray());
-      for (size_t k = 0; k < st.arena_offset.size(); ++k)
-        if (st.arena_offset[k] >= 0)
-          outs[k] = NDArray::wrap(arena_base + st.arena_offset[k], st.out_types[k].dims, st.out_types[k].dtype, arena);
-      if (st.fused) {
-        if (!outs[0].defined()) outs[0] = NDArray(st.out_types[0].dims, st.out_types[0].dtype);
-        cpu::run_fused(*st.fused, ins, outs[0]);
-      } else {
-        outs = call_kernel(n, ins, st.out_types, std::move(outs));
+      for (size_t k = 0; k < st.out.size(); ++k) {
+        const TensorType& t = st.out_types[k];
+        outs[k] = st.arena_offset[k] >= 0
+                      ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, arena, backend.device())
+                      : backend.empty(t.dims, t.dtype);
       }
+      backend.launch(*st.kernel, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
+                     *stream);
       for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }
     for (int s : st.release) slots[s] = NDArray();
   }
+  // The CPU completes in order; a device backend calls back when its stream drains.
+  std::promise<void> drained;
+  backend.on_complete(*stream, [&] { drained.set_value(); });
+  drained.get_future().wait();
   std::vector<NDArray> results;
   for (size_t i = 0; i < plan.target_slots.size(); ++i) {
     const NDArray& r = slots[plan.target_slots[i]];
@@ -125,7 +130,7 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
   std::shared_ptr<const Plan> plan;
   {
     std::lock_guard<std::recursive_mutex> glock(g->mu);
-    plan = std::make_shared<const Plan>(build_plan(std::move(p)));
+    plan = std::make_shared<const Plan>(build_plan(std::move(p), backend_for(device)));
   }
   plans.emplace_front(concrete, plan);
   if (plans.size() > kMaxPlans) plans.pop_back();
@@ -177,7 +182,7 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
     types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
     check_fits(d_->feeds[i], types.back(), d_->feed_types[i]);
   }
-  return execute(*d_->plan_for(types), *d_->g, feeds);
+  return execute(*d_->plan_for(types), backend_for(d_->device), *d_->g, feeds);
 }
 
 const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }
@@ -187,7 +192,7 @@ std::vector<std::pair<std::string, std::vector<int>>> Executable::steps() const 
   std::vector<std::pair<std::string, std::vector<int>>> out;
   if (d_->plans.empty()) return out;
   for (const Step& st : d_->plans.front().second->steps) {
-    const char* kind = st.fused || st.node->def->cpu ? "kernel" : st.node->def->view ? "view" : "state";
+    const char* kind = st.kernel ? "kernel" : st.kind == Step::Kind::View ? "view" : "state";
     out.emplace_back(kind, st.members);
   }
   return out;

@@ -42,6 +42,17 @@ NDArray NDArray::wrap(void* data, const Dims& shape, DType dtype, std::shared_pt
   return a;
 }
 
+NDArray NDArray::full(const Dims& shape, DType dtype, double value) {
+  NDArray a(shape, dtype);
+  dispatch_all(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const T v = convert<T>(value);
+    T* p = a.data_as<T>();
+    for (int64_t i = 0; i < a.size(); ++i) p[i] = v;
+  });
+  return a;
+}
+
 NDArray NDArray::zeros(const Dims& shape, DType dtype) {
   NDArray a(shape, dtype);
   std::memset(a.data(), 0, a.nbytes());

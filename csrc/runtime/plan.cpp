@@ -27,7 +27,7 @@ std::string explain(const Plan& plan, const Program& p) {
   std::ostringstream s;
   int kernels = 0;
   for (const Step& st : plan.steps)
-    if (st.fused || st.node->def->cpu) ++kernels;
+    if (st.kernel) ++kernels;
   s << "executable: " << kernels << " kernel" << (kernels == 1 ? "" : "s") << ", " << plan.steps.size()
     << " step" << (plan.steps.size() == 1 ? "" : "s") << ", " << plan.known.size() << " folded constant"
     << (plan.known.size() == 1 ? "" : "s") << ", peak memory " << human(plan.peak_bytes) << " (arena "
@@ -36,15 +36,21 @@ std::string explain(const Plan& plan, const Program& p) {
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
     int64_t read = 0, written = 0;
-    std::vector<int> inputs = st.fused ? st.fused->inputs : n.inputs;
+    std::vector<int> inputs = n.inputs;
+    if (st.kernel) {
+      inputs.clear();
+      for (const KernelOperand& o : st.kernel->desc->inputs) inputs.push_back(o.tensor);
+    }
     for (size_t i = 0; i < st.in.size(); ++i)
       if (st.in[i] >= 0) read += bytes_of(p.types.at(p.resolve(inputs[i])));
     for (const TensorType& t : st.out_types) written += bytes_of(t);
-    const bool kernel = st.fused || n.def->cpu;
-    s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(n.def->view ? "view" : "state")) << ": ";
-    if (st.fused) {
+    const bool kernel = st.kernel != nullptr;
+    s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(st.kind == Step::Kind::View ? "view" : "state"))
+      << ": ";
+    if (kernel && st.kernel->desc->fused()) {
+      const std::vector<std::string>& ops = st.kernel->desc->ops;
       s << "fused '" << n.name << "' [";
-      for (size_t i = 0; i < st.fused->ops.size(); ++i) s << (i ? ", " : "") << st.fused->ops[i];
+      for (size_t i = 0; i < ops.size(); ++i) s << (i ? ", " : "") << ops[i];
       s << "]";
     } else {
       s << n.type << " '" << n.name << "'";
@@ -89,7 +95,7 @@ void plan_memory(Plan& plan) {
   std::map<int, size_t> last;  // base -> last step reading it
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& st = plan.steps[i];
-    if (!st.fused && st.node->def->view && st.in[0] >= 0) base[st.out[0]] = base_of(st.in[0]);
+    if (st.kind == Step::Kind::View && st.in[0] >= 0) base[st.out[0]] = base_of(st.in[0]);
     if (st.kind == Step::Kind::Assign) own.insert(base_of(st.in[1]));
     for (int s : st.in)
       if (s >= 0) last[base_of(s)] = i;
@@ -104,8 +110,14 @@ void plan_memory(Plan& plan) {
   std::vector<std::vector<std::pair<int64_t, int64_t>>> frees(plan.steps.size());  // per step: (offset, size)
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     Step& st = plan.steps[i];
-    const bool computes = st.fused || (st.node->def->cpu && !st.node->def->view);
+    const bool computes = st.kernel != nullptr;
     st.arena_offset.assign(st.out.size(), -1);
+    // Workspace lives for the step alone.
+    if (computes && st.kernel->workspace_bytes > 0) {
+      const int64_t size = (st.kernel->workspace_bytes + 63) / 64 * 64;
+      st.workspace_offset = arena.place(size);
+      frees[i].emplace_back(st.workspace_offset, size);
+    }
     for (size_t k = 0; computes && k < st.out.size(); ++k) {
       const int s = st.out[k];
       // At least one line even when empty, so every block has its own offset.
@@ -131,13 +143,14 @@ bool fusion_enabled() {
 
 }  // namespace
 
-Plan build_plan(Program p) {
+Plan build_plan(Program p, Backend& backend) {
   prune(p, false);
   specialize(p);
   fold(p);
   cse(p);
   schedule(p);
   fuse(p, fusion_enabled());
+  lower(p);
 
   Plan plan;
   std::map<int, int> slot;  // tensor id -> slot
@@ -162,16 +175,18 @@ Plan build_plan(Program p) {
     auto it = p.known.find(t);
     if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
   };
-  for (const Region& r : p.regions) {
+  for (size_t ri = 0; ri < p.regions.size(); ++ri) {
+    const Region& r = p.regions[ri];
     const detail::Node& n = p.node(r.root);
     Step st;
     st.node = &n;
     st.members = r.nodes;
-    if (r.kind != Region::Kind::Single) {
-      st.fused = cpu::compile_region(p, r);
-      for (size_t j = 0; j < st.fused->inputs.size(); ++j)
-        add_input(st, st.fused->inputs[j], int(j) != st.fused->matmul_input);
+    if (const std::shared_ptr<const KernelDesc>& desc = p.kernels[ri]) {
+      st.kernel = backend.compile(desc);
+      for (size_t j = 0; j < desc->inputs.size(); ++j)
+        add_input(st, desc->inputs[j].tensor, desc->value_read[j] && int(j) != desc->contraction_input);
     } else {
+      if (n.def->view) st.kind = Step::Kind::View;
       for (size_t i = 0; i < n.inputs.size(); ++i) add_input(st, n.inputs[i], n.def->reads_value(i));
     }
     for (int t : n.outputs) {

@@ -5,23 +5,25 @@
 #include <utility>
 #include <vector>
 
-#include "backends/cpu/fused.h"
 #include "passes/program.h"
+#include "runtime/backend.h"
 
 namespace ts {
 
 struct Step {
-  // What the executor does: run a kernel, or touch the run's variable state.
-  enum class Kind { Kernel, ReadVariable, Assign };
+  // What the executor does: launch a kernel, reshape a view, or touch the
+  // run's variable state.
+  enum class Kind { Kernel, View, ReadVariable, Assign };
   Kind kind = Kind::Kernel;
   int variable = -1;                   // ReadVariable / Assign: the variable's node id
   const detail::Node* node = nullptr;  // the op, or a fused region's root
-  std::shared_ptr<const cpu::FusedKernel> fused;  // set for a fused region
+  std::shared_ptr<const CompiledKernel> kernel;  // Kernel steps: compiled by the backend
   std::vector<int> in, out;            // slots; -1 for an input read only for its shape
   std::vector<NDArray> shape_args;     // per input: a shape-only stand-in where in[i] is -1
   std::vector<TensorType> out_types;
   std::vector<int> release;            // slots last used by this step
   std::vector<int64_t> arena_offset;   // per output: its place in the run's arena, or -1
+  int64_t workspace_offset = -1;       // the kernel's workspace in the arena
   std::vector<int> members;            // the graph nodes it computes (a region's, or the one op)
 };
 
@@ -42,8 +44,9 @@ struct Plan {
   std::string explain;
 };
 
-// Runs the compile pipeline (prune, specialize, fold, cse, schedule, fuse) and
-// lays out slots. TENSORSTITCH_FUSION=0 in the environment turns fusion off.
-Plan build_plan(Program p);
+// Runs the compile pipeline (prune, specialize, fold, cse, schedule, fuse,
+// lower), has `backend` compile each kernel, and lays out slots and memory.
+// TENSORSTITCH_FUSION=0 in the environment turns fusion off.
+Plan build_plan(Program p, Backend& backend);
 
 }  // namespace ts

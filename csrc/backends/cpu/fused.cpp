@@ -76,16 +76,30 @@ void load(const FusedKernel& k, size_t j, const void* base, int64_t s, int64_t n
 
 // Evaluates the region's value register for elements [s, s + n) of the
 // iteration space; returns that register.
+// One step over n registers: the scalar function, then the rounding.
+template <class C>
+void apply(const FusedKernel::Instr& ins, C* d, const C* a, const C* b, const C* c, int64_t n) {
+  if constexpr (std::is_same_v<C, float>) {
+    ins.fns.f32(d, a, b, c, n);
+    if (ins.round.f32) ins.round.f32(d, n);
+  } else if constexpr (std::is_same_v<C, double>) {
+    ins.fns.f64(d, a, b, c, n);
+    if (ins.round.f64) ins.round.f64(d, n);
+  } else {
+    ins.fns.i64(d, a, b, c, n);
+    if (ins.round.i64) ins.round.i64(d, n);
+  }
+}
+
 template <class C>
 const C* evaluate(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs) {
-  for (size_t j = 0; j < k.inputs.size(); ++j)
-    if (k.input_regs[j] >= 0) load<C>(k, j, in[j], s, n, regs + k.input_regs[j] * kTile);
+  for (size_t j = 0; j < k.d().inputs.size(); ++j)
+    if (k.d().inputs[j].reg >= 0) load<C>(k, j, in[j], s, n, regs + k.d().inputs[j].reg * kTile);
   auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * kTile; };
   for (const FusedKernel::Instr& ins : k.code) {
-    if constexpr (std::is_same_v<C, float>) ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
-    else ins.fns.f64(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
+    apply<C>(ins, reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
   }
-  return regs + k.value_reg * kTile;
+  return regs + k.d().value_reg * kTile;
 }
 
 template <class C>
@@ -110,10 +124,10 @@ void run_range(const FusedKernel& k, const std::vector<const void*>& in, void* o
                bool parallel = true) {
   const int64_t tiles = (end - begin + kTile - 1) / kTile;
   parallel_for(tiles, parallel ? 4 : tiles, [&](int64_t tb, int64_t te) {
-    C* regs = thread_registers<C>(k.num_regs);
+    C* regs = thread_registers<C>(k.d().num_regs);
     for (int64_t t = tb; t < te; ++t) {
       const int64_t s = begin + t * kTile, n = std::min(kTile, end - s);
-      store(evaluate<C>(k, in, s, n, regs), n, k.out_dtype, out, s);
+      store(evaluate<C>(k, in, s, n, regs), n, k.d().outputs[0].dtype, out, s);
     }
   });
 }
@@ -179,11 +193,11 @@ Acc combine(Reduce r, Acc a, Acc b) {
 
 template <class C>
 void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
-  const int64_t rows = out.size(), R = k.row;
+  const int64_t rows = out.size(), R = k.d().row;
   C* result = out.data_as<C>();
   if (rows >= 2 * num_threads() || R <= kTile) {
     parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {
-      C* regs = thread_registers<C>(k.num_regs);
+      C* regs = thread_registers<C>(k.d().num_regs);
       for (int64_t i = b; i < e; ++i) result[i] = C(finish(k.reduce, reduce_span<C>(k, in, i * R, (i + 1) * R, regs), R));
     });
     return;
@@ -194,7 +208,7 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
   std::vector<Acc> parts(chunks);
   for (int64_t i = 0; i < rows; ++i) {
     parallel_for(chunks, 1, [&](int64_t b, int64_t e) {
-      C* regs = thread_registers<C>(k.num_regs);
+      C* regs = thread_registers<C>(k.d().num_regs);
       for (int64_t c = b; c < e; ++c)
         parts[c] = reduce_span<C>(k, in, i * R + std::min(R, c * span), i * R + std::min(R, (c + 1) * span), regs);
     });
@@ -217,177 +231,104 @@ C reduce_row(Reduce r, const C* v, int64_t n) {
 // result written once.
 template <class C>
 void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
-  const int64_t n = k.row, rows = n ? num_elements(k.shape) / n : 0;
+  const int64_t n = k.d().row, rows = n ? num_elements(k.d().space) / n : 0;
   parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
     thread_local std::vector<C> storage;
-    if (storage.size() < size_t(k.num_regs * n)) storage.resize(size_t(k.num_regs * n));
+    if (storage.size() < size_t(k.d().num_regs * n)) storage.resize(size_t(k.d().num_regs * n));
     C* regs = storage.data();
     auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * n; };
-    for (size_t j = 0; j < k.inputs.size(); ++j)
-      if (k.input_invariant[j]) load<C>(k, j, in[j], b * n, n, reg(k.input_regs[j]));
+    for (size_t j = 0; j < k.d().inputs.size(); ++j)
+      if (k.d().inputs[j].invariant) load<C>(k, j, in[j], b * n, n, reg(k.d().inputs[j].reg));
     for (int64_t row = b; row < e; ++row) {
-      for (size_t j = 0; j < k.inputs.size(); ++j)
-        if (k.input_regs[j] >= 0 && !k.input_invariant[j]) load<C>(k, j, in[j], row * n, n, reg(k.input_regs[j]));
+      for (size_t j = 0; j < k.d().inputs.size(); ++j)
+        if (k.d().inputs[j].reg >= 0 && !k.d().inputs[j].invariant) load<C>(k, j, in[j], row * n, n, reg(k.d().inputs[j].reg));
       for (const FusedKernel::Instr& ins : k.code) {
         // A per-row value is computed once, from element 0 of its (filled) operands.
         const int64_t width = ins.per_row ? 1 : n;
         if (ins.reduce != Combiner::None) {
           reg(ins.dst)[0] = reduce_row<C>(reduce_kind(ins.reduce), reg(ins.a), n);
-        } else if constexpr (std::is_same_v<C, float>) {
-          ins.fns.f32(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
         } else {
-          ins.fns.f64(reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
+          apply<C>(ins, reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
         }
         if (ins.per_row) std::fill(reg(ins.dst) + 1, reg(ins.dst) + n, reg(ins.dst)[0]);
       }
-      if (k.row_result) store(reg(k.value_reg), 1, k.out_dtype, out.data(), row);
-      else store(reg(k.value_reg), n, k.out_dtype, out.data(), row * n);
+      if (k.d().row_result) store(reg(k.d().value_reg), 1, k.d().outputs[0].dtype, out.data(), row);
+      else store(reg(k.d().value_reg), n, k.d().outputs[0].dtype, out.data(), row * n);
     }
   });
 }
 
 template <class C>
-void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out) {
+void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out, void* workspace) {
   std::vector<const void*> ptrs;
   for (const NDArray& a : ins) ptrs.push_back(a.data());
-  if (k.kind == Region::Kind::Reduce) {
-    run_reduce<C>(k, ptrs, out);
-    return;
-  }
-  if (k.kind == Region::Kind::Row) {
-    run_rows<C>(k, ptrs, out);
-    return;
-  }
-  if (k.kind == Region::Kind::Elementwise) {
+  const KernelDesc::Kind kind = k.d().kind;
+  if (kind == KernelDesc::Kind::Elementwise) {
     run_range<C>(k, ptrs, out.data(), 0, out.size());
     return;
   }
-  // Matmul epilogue: the product lands in the output (or a scratch buffer
-  // when the output type differs) and each panel of rows is finished while
-  // it is still in cache.
-  const bool in_place = out.dtype() == k.compute;
-  NDArray product = in_place ? out : NDArray(out.shape(), k.compute);
-  ptrs[k.matmul_input] = product.data();
-  matmul_op(*k.matmul, ins[0], ins[1], product,
-            [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out.data(), begin, end, false); });
+  if constexpr (std::is_floating_point_v<C>) {  // the fuse pass anchors only float reductions and products
+    if (kind == KernelDesc::Kind::Reduce) {
+      run_reduce<C>(k, ptrs, out);
+    } else if (kind == KernelDesc::Kind::Row) {
+      run_rows<C>(k, ptrs, out);
+    } else {
+      // Matmul epilogue: the product lands in the output (or the workspace
+      // when the output type differs) and each panel of rows is finished
+      // while it is still in cache.
+      NDArray product = out.dtype() == k.d().compute ? out : NDArray::wrap(workspace, out.shape(), k.d().compute, nullptr);
+      ptrs[k.d().contraction_input] = product.data();
+      matmul_op(*k.d().node, ins[0], ins[1], product,
+                [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out.data(), begin, end, false); });
+    }
+  }
 }
 
 }  // namespace
 
-std::shared_ptr<const FusedKernel> compile_region(const Program& p, const Region& r) {
+std::shared_ptr<const FusedKernel> compile_fused(std::shared_ptr<const KernelDesc> desc) {
   auto k = std::make_shared<FusedKernel>();
-  k->kind = r.kind;
-  k->compute = r.compute;
-  const detail::Node& root = p.node(r.root);
-  std::set<int> external;  // tensors read from memory
-  std::map<int, int> last_use;
-  std::vector<const detail::Node*> body;
-  for (int id : r.nodes) {
-    const detail::Node& n = p.node(id);
-    if (id == r.anchor) continue;
-    body.push_back(&n);
-  }
-  if (r.kind == Region::Kind::Matmul) {
-    k->matmul = &p.node(r.anchor);
-    for (int t : k->matmul->inputs) {
-      k->inputs.push_back(p.resolve(t));
-      k->input_dtypes.push_back(p.types.at(p.resolve(t)).dtype);
-    }
-  }
-  std::set<int> produced;
-  for (const detail::Node* n : body) produced.insert(n->outputs[0]);
-  // External inputs (the matmul's result counts as one), each read once.
-  auto add_input = [&](int t) {
-    if (produced.count(t) || !external.insert(t).second) return;
-    k->inputs.push_back(t);
-    k->input_dtypes.push_back(p.types.at(t).dtype);
-    if (k->matmul && t == k->matmul->outputs[0]) k->matmul_input = int(k->inputs.size()) - 1;
-  };
-  for (const detail::Node* n : body)
-    for (int t : n->inputs) add_input(p.resolve(t));
-  const int value_tensor = r.kind == Region::Kind::Reduce ? p.resolve(root.inputs[0]) : root.outputs[0];
-  add_input(value_tensor);
-  k->shape = r.kind == Region::Kind::Reduce ? p.types.at(value_tensor).dims
-             : r.kind == Region::Kind::Row    ? r.space
-                                              : p.types.at(root.outputs[0]).dims;
-  if (r.kind == Region::Kind::Row) {
-    k->row = k->shape.back();
-    k->row_result = p.types.at(root.outputs[0]).dims != r.space;
-  }
-
-  // Registers: inputs first, then one per result, reused after a last use.
-  for (size_t i = 0; i < body.size(); ++i)
-    for (int t : body[i]->inputs) last_use[p.resolve(t)] = int(i);
-  last_use[value_tensor] = int(body.size());
-  std::vector<int> free_regs;
-  int next = 0;
-  auto take = [&]() {
-    if (free_regs.empty()) return next++;
-    int r2 = free_regs.back();
-    free_regs.pop_back();
-    return r2;
-  };
-  std::map<int, int> reg;  // tensor -> register
-  // Row regions: an input that is the same for every row (a scalar, or a
-  // vector along the last axis, such as layer norm's gamma) is loaded once
-  // per thread and its register is never reused.
-  std::set<int> invariant;
-  for (size_t j = 0; j < k->inputs.size(); ++j) {
-    const int t = k->inputs[j];
-    const bool used = external.count(t) && (last_use.count(t) || t == value_tensor);
-    k->input_regs.push_back(used ? take() : -1);
-    if (used) reg[t] = k->input_regs.back();
-    const Dims& dims = p.types.at(t).dims;
-    const bool same_each_row = num_elements(dims) == (dims.empty() ? 1 : dims.back());
-    k->input_invariant.push_back(r.kind == Region::Kind::Row && used && same_each_row);
-    if (k->input_invariant.back()) invariant.insert(k->input_regs.back());
-  }
-  for (size_t i = 0; i < body.size(); ++i) {
-    const detail::Node& n = *body[i];
+  k->desc = desc;
+  const KernelDesc& d = *desc;
+  for (const KernelStep& st : d.body) {
     FusedKernel::Instr ins;
-    if (n.def->reduction != Combiner::None) ins.reduce = n.def->reduction;  // Row regions only
-    else ins.fns = n.def->tile(n);
-    ins.per_row = r.kind == Region::Kind::Row && p.types.at(n.outputs[0]).dims != r.space;
-    int* args[3] = {&ins.a, &ins.b, &ins.c};
-    for (size_t a = 0; a < n.inputs.size(); ++a) *args[a] = reg.at(p.resolve(n.inputs[a]));
-    for (int t : n.inputs)
-      if (last_use[p.resolve(t)] == int(i) && p.resolve(t) != value_tensor && !invariant.count(reg.at(p.resolve(t)))) {
-        const int freed = reg.at(p.resolve(t));
-        if (std::find(free_regs.begin(), free_regs.end(), freed) == free_regs.end()) free_regs.push_back(freed);
-      }
-    ins.dst = take();
-    reg[n.outputs[0]] = ins.dst;
+    ins.reduce = st.reduce;
+    ins.per_row = st.per_row;
+    if (st.reduce == Combiner::None) {
+      ins.fns = scalar_tile(st.scalar);
+      const bool ok = d.compute == DType::Int64 ? ins.fns.i64 != nullptr : ins.fns.f32 != nullptr;
+      if (!ok || ins.fns.arity != st.arity)
+        throw CompileError(detail::describe(*st.node) + ": the CPU has no " + dtype_name(d.compute) +
+                           " form of scalar function '" + st.scalar + "'");
+    }
+    if (st.round) ins.round = round_tile(st.round_to);
+    ins.dst = st.dst;
+    ins.a = st.a;
+    ins.b = st.b;
+    ins.c = st.c;
     k->code.push_back(ins);
-    k->ops.push_back(n.type);
   }
-  k->num_regs = next;
-  k->value_reg = reg.at(value_tensor);
-  k->out_dtype = p.types.at(root.outputs[0]).dtype;
-  if (r.kind == Region::Kind::Reduce) {
-    k->reduce = reduce_kind(root.def->reduction);
-    const int64_t total = num_elements(k->shape), outs = num_elements(p.types.at(root.outputs[0]).dims);
-    k->row = outs ? total / outs : 0;
-    k->ops.push_back(root.type);
+  if (d.kind == KernelDesc::Kind::Reduce) k->reduce = reduce_kind(d.reduce);
+  if (d.kind == KernelDesc::Kind::Matmul && d.outputs[0].dtype != d.compute)
+    k->workspace_bytes = num_elements(d.outputs[0].dims) * int64_t(dtype_size(d.compute));
+  std::vector<Dims> shapes;  // inputs never loaded (a contraction's operands) take no part
+  for (const KernelOperand& o : d.inputs) {
+    k->input_dtypes.push_back(o.type.dtype);
+    shapes.push_back(o.reg >= 0 ? o.type.dims : Dims{});
   }
-  if (k->matmul) k->ops.insert(k->ops.begin(), "matmul");
-
-  std::vector<Dims> shapes;  // inputs never loaded (a matmul's operands) take no part
-  for (size_t j = 0; j < k->inputs.size(); ++j)
-    shapes.push_back(k->input_regs[j] >= 0 ? p.types.at(k->inputs[j]).dims : Dims{});
-  k->bc = make_broadcast(k->shape, shapes);
-  const Dims full = contiguous_strides(k->shape);
-  for (size_t j = 0; j < k->inputs.size(); ++j) {
-    const Dims& s = shapes[j];
+  k->bc = make_broadcast(d.space, shapes);
+  for (const Dims& s : shapes) {
     k->input_scalar.push_back(num_elements(s) == 1);
     // Broadcasting that replicates nothing keeps the memory layout.
-    k->input_contiguous.push_back(num_elements(s) == num_elements(k->shape));
+    k->input_contiguous.push_back(num_elements(s) == num_elements(d.space));
   }
   return k;
 }
 
-void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out) {
-  if (k.compute == DType::Float64) run_typed<double>(k, ins, out);
-  else run_typed<float>(k, ins, out);
+void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out, void* workspace) {
+  if (k.d().compute == DType::Float64) run_typed<double>(k, ins, out, workspace);
+  else if (k.d().compute == DType::Int64) run_typed<int64_t>(k, ins, out, workspace);
+  else run_typed<float>(k, ins, out, workspace);
 }
 
 }  // namespace ts::cpu

@@ -11,7 +11,7 @@
 
 #include "backends/cpu/broadcast.h"
 #include "ir/scalar_types.h"
-#include "ops/elementwise_math.h"
+#include "ops/scalar_shim_host.h"
 
 namespace ts::cpu {
 namespace {

@@ -2,6 +2,7 @@
 #pragma once
 #include <vector>
 
+#include "ops/movement_maps.h"
 #include "tensorstitch/ndarray.h"
 
 namespace ts::cpu {
@@ -12,7 +13,7 @@ void copy_strided(const NDArray& in, int64_t offset, const Dims& strides, NDArra
 
 // For each output dimension d, maps[d][i] is the input index along d, or -1
 // for "outside the input" (filled with `fill`). in and out have equal rank.
-using IndexMaps = std::vector<std::vector<int64_t>>;
+using ts::IndexMaps;
 void gather_maps(const NDArray& in, const IndexMaps& maps, double fill, NDArray& out);
 // The adjoint: out (shaped like the input) = sum of dy over the outputs that
 // read each input element.

@@ -23,6 +23,8 @@ class NDArray {
   static NDArray wrap(void* data, const Dims& shape, DType dtype, std::shared_ptr<void> owner,
                       Device device = Device{});
   static NDArray zeros(const Dims& shape, DType dtype);
+  // Every element `value`, converted as astype converts (host memory).
+  static NDArray full(const Dims& shape, DType dtype, double value);
 
   bool defined() const { return data_ != nullptr || owner_ != nullptr; }
   const Dims& shape() const { return shape_; }

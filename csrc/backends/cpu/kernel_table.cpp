@@ -1,0 +1,42 @@
+#include "backends/cpu/kernel_table.h"
+
+#include <map>
+
+#include "ops/op_def.h"
+
+namespace ts::cpu {
+namespace {
+
+std::map<std::string, Kernel>& table() {
+  static std::map<std::string, Kernel> kernels;
+  return kernels;
+}
+
+}  // namespace
+
+bool register_kernel(const char* op, Kernel fn) {
+  table()[op] = fn;
+  return true;
+}
+
+Kernel find_kernel(const std::string& op) {
+  auto it = table().find(op);
+  return it == table().end() ? nullptr : it->second;
+}
+
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names;
+  for (const auto& kv : table()) names.push_back(kv.first);
+  return names;
+}
+
+int64_t KernelCtx::i(const char* key) const { return attr_int(node, key); }
+double KernelCtx::f(const char* key) const { return attr_float(node, key); }
+const std::string& KernelCtx::s(const char* key) const { return attr_str(node, key); }
+const std::vector<int64_t>& KernelCtx::ints(const char* key) const { return attr_ints(node, key); }
+int KernelCtx::axis(int rank, const char* key) const {
+  const int a = int(i(key));
+  return a < 0 ? a + rank : a;
+}
+
+}  // namespace ts::cpu

@@ -5,6 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "backends/cuda/codegen.h"
+#include "backends/cuda/nvrtc.h"
 #include "ops/op_def.h"
 #include "python/dlpack.h"
 #include "runtime/thread_pool.h"
@@ -157,7 +159,19 @@ PYBIND11_MODULE(_core, m) {
     info["differentiable"] = d->differentiable;
     info["num_inputs"] = d->num_inputs;
     info["pure"] = d->pure;
+    info["scalar"] = d->scalar ? py::object(py::str(d->scalar)) : py::object(py::none());
     return info;
+  });
+  // CUDA code generation without a GPU: the embedded prelude, and NVRTC
+  // (loaded at run time) compiling source to a CUBIN.
+  m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
+  m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {
+    std::string cubin;
+    {
+      py::gil_scoped_release release;
+      cubin = cuda::nvrtc_compile(source, arch, libs);
+    }
+    return py::bytes(cubin);
   });
 
   // Classes are declared before any signature names them, so docstrings
@@ -249,6 +263,18 @@ PYBIND11_MODULE(_core, m) {
         return e.explain(tt);
       })
       .def("steps", &Executable::steps)
+      .def("_cuda_sources", [](const Executable& e) {
+        // Per kernel of the latest plan: its CUDA source, or None where the
+        // generator does not render that kind yet.
+        std::vector<py::object> out;
+        int i = 0;
+        for (const auto& k : e.kernels()) {
+          if (k->kind == KernelDesc::Kind::Elementwise) out.push_back(py::str(cuda::render(*k, "ts_kernel_" + std::to_string(i))));
+          else out.push_back(py::none());
+          ++i;
+        }
+        return out;
+      })
       .def_property_readonly("feed_tensors", &Executable::feed_tensors)
       .def_property_readonly("targets", &Executable::targets)
       .def_property_readonly("device", &Executable::device);

@@ -197,6 +197,14 @@ std::vector<std::pair<std::string, std::vector<int>>> Executable::steps() const 
   }
   return out;
 }
+std::vector<std::shared_ptr<const KernelDesc>> Executable::kernels() const {
+  std::lock_guard<std::mutex> lock(d_->mu);
+  std::vector<std::shared_ptr<const KernelDesc>> out;
+  if (d_->plans.empty()) return out;
+  for (const Step& st : d_->plans.front().second->steps)
+    if (st.kernel) out.push_back(st.kernel->desc);
+  return out;
+}
 const std::vector<Tensor>& Executable::targets() const { return d_->targets; }
 Device Executable::device() const { return d_->device; }
 

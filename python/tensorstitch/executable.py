@@ -146,6 +146,16 @@ class Executable:
         """The target tensors, in the order of the results."""
         return [self.graph._wrap(t) for t in self._exe.targets]
 
+    def cuda_sources(self):
+        """The CUDA C the code generator writes for each kernel of the latest plan.
+
+        One entry per kernel in step order; ``None`` where the generator does
+        not render that kind of kernel yet. Each is specialized to the plan's
+        shapes and dtypes and is compiled after the embedded prelude (the
+        portable scalar math). Needs no GPU.
+        """
+        return self._exe._cuda_sources()
+
     def __repr__(self):
         feeds = ", ".join(f"{f.name}: {f.dtype}{tuple(f.shape) if f.shape is not None else '(*)'}"
                           for f in self._feeds)

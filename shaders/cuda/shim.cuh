@@ -32,3 +32,34 @@ __device__ __forceinline__ float inf_f32() { return __int_as_float(0x7f800000); 
 __device__ __forceinline__ float nan_f32() { return __int_as_float(0x7fc00000); }
 }  // namespace sm
 }  // namespace ts
+
+// Storage conversions for float16 and bfloat16 (no cuda_fp16.h under NVRTC
+// without the toolkit's headers): round to nearest even, as the host does.
+namespace ts {
+__device__ __forceinline__ float f16_to_f32(unsigned short h) {
+  const unsigned int sign = (unsigned int)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  if (e == 0x1f) return __int_as_float(int(sign | 0x7f800000u | (m << 13)));
+  if (e == 0) {
+    const float v = float(m) * 5.9604644775390625e-08f;  // 2^-24
+    return sign ? -v : v;
+  }
+  return __int_as_float(int(sign | ((e + 112) << 23) | (m << 13)));
+}
+__device__ __forceinline__ unsigned short f32_to_f16(float f) {
+  const unsigned int x = (unsigned int)__float_as_int(f), sign = (x >> 16) & 0x8000, ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) return (unsigned short)(sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0));
+  if (ax >= 0x477ff000u) return (unsigned short)(sign | 0x7c00);
+  if (ax < 0x38800000u) return (unsigned short)(sign | (unsigned int)rintf(__int_as_float(int(ax)) * 16777216.0f));
+  return (unsigned short)(sign | ((ax + 0xfff + ((ax >> 13) & 1) - 0x38000000u) >> 13));
+}
+__device__ __forceinline__ float bf16_to_f32(unsigned short b) { return __int_as_float(int((unsigned int)b << 16)); }
+__device__ __forceinline__ unsigned short f32_to_bf16(float f) {
+  const unsigned int x = (unsigned int)__float_as_int(f);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((x >> 16) | 0x40);
+  return (unsigned short)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+}
+// Float to integer as the host converts: NaN to 0, saturating.
+template <class I> __device__ __forceinline__ I f2i(double v, I lo, I hi) {
+  return v != v ? I(0) : v <= double(lo) ? lo : v >= double(hi) ? hi : I(v);
+}
+}  // namespace ts

@@ -11,6 +11,7 @@
 namespace ts {
 
 namespace detail { struct ExecutableData; }
+struct KernelDesc;
 
 class Executable {
  public:
@@ -30,6 +31,9 @@ class Executable {
   // "state", with the ids of the graph operations each computes. Empty
   // before the first compile.
   std::vector<std::pair<std::string, std::vector<int>>> steps() const;
+  // The kernel descriptions of the most recently used plan, in step order
+  // (for inspection and code generation; empty before the first compile).
+  std::vector<std::shared_ptr<const KernelDesc>> kernels() const;
   Device device() const;
 
  private:

@@ -1,0 +1,18 @@
+// CUDA C from kernel descriptions: the embedded prelude (shaders/cuda/shim.cuh
+// plus the portable ops/scalar_math.h) and a kernel specialized to the exact
+// shapes, strides and dtypes. Rendering needs no CUDA; compiling goes
+// through NVRTC (backends/cuda/nvrtc.h).
+#pragma once
+#include <string>
+
+#include "ir/kernel_desc.h"
+
+namespace ts::cuda {
+
+// The shim and the scalar math, as embedded at build time.
+const char* prelude();
+// The source of one kernel named `name`: elementwise descriptions so far
+// (one thread per element). Throws CompileError for other kinds.
+std::string render(const KernelDesc& k, const std::string& name);
+
+}  // namespace ts::cuda

@@ -1,0 +1,90 @@
+#include "backends/cuda/nvrtc.h"
+
+#include <dlfcn.h>
+
+#include <memory>
+#include <mutex>
+
+#include "tensorstitch/error.h"
+
+namespace ts::cuda {
+namespace {
+
+// The few entry points used, with NVRTC's C signatures (its status is an int enum).
+using Program = void*;
+struct Api {
+  int (*create)(Program*, const char*, const char*, int, const char* const*, const char* const*) = nullptr;
+  int (*compile)(Program, int, const char* const*) = nullptr;
+  int (*log_size)(Program, size_t*) = nullptr;
+  int (*log)(Program, char*) = nullptr;
+  int (*cubin_size)(Program, size_t*) = nullptr;
+  int (*cubin)(Program, char*) = nullptr;
+  int (*destroy)(Program*) = nullptr;
+  const char* (*error)(int) = nullptr;
+};
+
+template <class F>
+void bind(void* lib, F& fn, const char* name) {
+  fn = reinterpret_cast<F>(dlsym(lib, name));
+  if (!fn) throw DeviceError(std::string("NVRTC: the loaded library lacks ") + name);
+}
+
+const Api& api(const std::vector<std::string>& libraries) {
+  static std::mutex mu;
+  static std::unique_ptr<Api> loaded;
+  std::lock_guard<std::mutex> lock(mu);
+  if (loaded) return *loaded;
+  std::vector<std::string> tried = libraries;
+  tried.push_back("libnvrtc.so.12");
+  tried.push_back("libnvrtc.so.13");
+  void* lib = nullptr;
+  std::string errors;
+  for (const std::string& path : tried) {
+    lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (lib) break;
+    const char* e = dlerror();
+    errors += "\n  " + path + ": " + (e ? e : "not found");
+  }
+  if (!lib)
+    throw DeviceError("NVRTC could not be loaded (pip install nvidia-cuda-nvrtc-cu12, or install the CUDA toolkit); tried:" +
+                      errors);
+  auto a = std::make_unique<Api>();
+  bind(lib, a->create, "nvrtcCreateProgram");
+  bind(lib, a->compile, "nvrtcCompileProgram");
+  bind(lib, a->log_size, "nvrtcGetProgramLogSize");
+  bind(lib, a->log, "nvrtcGetProgramLog");
+  bind(lib, a->cubin_size, "nvrtcGetCUBINSize");
+  bind(lib, a->cubin, "nvrtcGetCUBIN");
+  bind(lib, a->destroy, "nvrtcDestroyProgram");
+  bind(lib, a->error, "nvrtcGetErrorString");
+  loaded = std::move(a);
+  return *loaded;
+}
+
+}  // namespace
+
+std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries) {
+  const Api& nv = api(libraries);
+  Program prog = nullptr;
+  if (int rc = nv.create(&prog, source.c_str(), "tensorstitch.cu", 0, nullptr, nullptr))
+    throw CompileError(std::string("NVRTC: nvrtcCreateProgram failed: ") + nv.error(rc));
+  const std::string arch_flag = "--gpu-architecture=" + arch;
+  const char* options[] = {arch_flag.c_str(), "--std=c++17", "-default-device"};
+  const int rc = nv.compile(prog, 3, options);
+  size_t log_size = 0;
+  nv.log_size(prog, &log_size);
+  std::string log(log_size, '\0');
+  if (log_size) nv.log(prog, &log[0]);
+  std::string cubin;
+  if (rc == 0) {
+    size_t size = 0;
+    nv.cubin_size(prog, &size);
+    cubin.resize(size);
+    if (size) nv.cubin(prog, &cubin[0]);
+  }
+  nv.destroy(&prog);
+  if (rc != 0) throw CompileError(std::string("NVRTC: ") + nv.error(rc) + " for " + arch + ":\n" + log);
+  return cubin;
+}
+
+}  // namespace ts::cuda

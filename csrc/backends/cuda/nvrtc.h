@@ -1,0 +1,16 @@
+// NVRTC, loaded at run time (dlopen), so the package builds and imports with
+// no CUDA anywhere.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace ts::cuda {
+
+// Compiles CUDA C `source` for `arch` (e.g. "sm_90") to a CUBIN. NVRTC is
+// loaded from the first of `libraries` that loads, else from the default
+// search path ("libnvrtc.so.12", then ".so.13"). Throws DeviceError naming
+// what was tried when none loads, CompileError with NVRTC's log when the
+// source does not compile. No GPU is needed.
+std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries);
+
+}  // namespace ts::cuda

@@ -1,0 +1,33 @@
+"""Finding the CUDA libraries that the core loads at run time.
+
+The core never links against CUDA: it ``dlopen``s NVRTC (and, with the CUDA
+backend, the driver and cuBLASLt) by path. The paths come from the
+``nvidia-*`` pip packages when installed (``pip install "tensorstitch[cuda]"``),
+then from the system's default search.
+"""
+
+import glob
+import importlib.util
+import os
+
+from . import _core
+
+
+def library_candidates(stem):
+    """Paths of ``lib<stem>.so*`` inside installed ``nvidia`` pip packages, newest first."""
+    spec = importlib.util.find_spec("nvidia")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    found = []
+    for base in spec.submodule_search_locations:
+        found += glob.glob(os.path.join(base, "*", "lib", f"lib{stem}.so*"))
+    return sorted(found, reverse=True)
+
+
+def nvrtc_compile(source, arch="sm_90"):
+    """Compile CUDA C ``source`` (with the prelude prepended) to a CUBIN for ``arch``.
+
+    Needs NVRTC, not a GPU. Raises ``ts.DeviceError`` when NVRTC cannot be
+    loaded and ``ts.CompileError`` with NVRTC's log when the source fails.
+    """
+    return _core._nvrtc_compile(_core._cuda_prelude() + "\n" + source, arch, library_candidates("nvrtc"))

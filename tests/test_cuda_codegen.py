@@ -1,0 +1,71 @@
+"""The portable scalar math reaches a GPU compiler: for every elementwise op
+of the registry, the generated CUDA kernel (prelude + kernel) compiles with
+NVRTC for sm_90. NVRTC comes from the test extra's pip package; no GPU is
+needed, and nothing of CUDA is needed to build or import the package."""
+
+import numpy as np
+import pytest
+
+import tensorstitch as ts
+from tensorstitch import _core
+from tensorstitch._cuda_libs import library_candidates, nvrtc_compile
+
+pytestmark = pytest.mark.skipif(not library_candidates("nvrtc"), reason="nvidia-cuda-nvrtc is not installed")
+
+ELEMENTWISE = sorted(n for n in _core.op_names() if _core.op_info(n)["scalar"])
+FUNCTORS = _core._cuda_prelude()
+
+
+def kernels_for(op, dtype):
+    """The CUDA sources of a graph applying `op` to placeholders of `dtype`."""
+    g = ts.Graph()
+    arity = {"select": 3, "clamp": 3}.get(op, _core.op_info(op)["num_inputs"])
+    xs = [g.placeholder((2, 3), dtype) for _ in range(arity)]
+    attrs = {"dtype": ts.int8} if op == "cast" else {}
+    if op == "select":
+        xs[0] = g.placeholder((2, 3), ts.bool)
+    y = g._op1(op, xs, **attrs)
+    exe = g.compile({x: ts.TensorType(x.shape, x.dtype) for x in xs}, [y])
+    return exe.cuda_sources()
+
+
+def test_every_elementwise_op_names_a_functor_of_the_prelude():
+    # Listed once in TS_SCALAR_FUNCTIONS, which backends build their tables from.
+    assert len(ELEMENTWISE) >= 50
+    for op in ELEMENTWISE:
+        assert FUNCTORS.count(f"X({_core.op_info(op)['scalar']}, ") == 1, op
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE)
+def test_generated_kernel_compiles_for_sm90(op):
+    dtypes = [ts.float32, ts.float64]
+    if op not in {"exp", "log"}:
+        dtypes.append(ts.int32)
+    compiled = 0
+    for dtype in dtypes:
+        try:
+            sources = kernels_for(op, dtype)
+        except (ts.DTypeError, ts.ShapeError):
+            continue  # the op does not take this dtype
+        assert sources and all(s is not None for s in sources), (op, dtype)
+        for src in sources:
+            cubin = nvrtc_compile(src, "sm_90")
+            assert cubin[:4] == b"\x7fELF", (op, dtype)  # a CUBIN is an ELF image
+            compiled += 1
+    assert compiled >= 1
+
+
+def test_fused_region_and_narrow_dtypes_compile():
+    g = ts.Graph()
+    x = g.placeholder((4, 8), ts.float16)
+    b = g.placeholder((4, 8), ts.int8)
+    y = g.gelu(x) * 2.0 + g.cast(b, ts.float16)
+    exe = g.compile({x: ts.TensorType((4, 8), ts.float16), b: ts.TensorType((4, 8), ts.int8)}, [y])
+    (src,) = exe.cuda_sources()
+    assert "ts::math::Gelu::f" in src and "f32_to_f16" in src
+    assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"
+
+
+def test_compile_error_carries_the_log():
+    with pytest.raises(ts.CompileError, match="NVRTC"):
+        nvrtc_compile("extern \"C\" __global__ void k() { undefined_name(); }")

@@ -29,6 +29,9 @@ struct CompiledKernel {
 // a GPU's maps to a device stream.
 struct Stream {
   virtual ~Stream() = default;
+  // The index of the run the work belongs to (the executable's run
+  // counter): counter-based random ops derive their stream from it.
+  uint64_t run_index = 0;
 };
 
 class Backend {

@@ -43,7 +43,8 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-std::vector<NDArray> execute(const Plan& plan, Backend& backend, detail::GraphData& g, const std::vector<NDArray>& feeds) {
+std::vector<NDArray> execute(const Plan& plan, Backend& backend, uint64_t run_index, detail::GraphData& g,
+                             const std::vector<NDArray>& feeds) {
   std::vector<NDArray> slots(plan.num_slots);
   for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = feeds[i];
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
@@ -58,6 +59,7 @@ std::vector<NDArray> execute(const Plan& plan, Backend& backend, detail::GraphDa
   const std::shared_ptr<void> arena = plan.arena_bytes ? backend.allocate(size_t(plan.arena_bytes)) : nullptr;
   char* const arena_base = static_cast<char*>(arena.get());
   const std::unique_ptr<Stream> stream = backend.new_stream();
+  stream->run_index = run_index;
   for (const Step& st : plan.steps) {
     if (st.kind == Step::Kind::ReadVariable) {
       slots[st.out[0]] = state.at(st.variable);
@@ -92,11 +94,17 @@ std::vector<NDArray> execute(const Plan& plan, Backend& backend, detail::GraphDa
     results.push_back(plan.copy_target[i] ? r.clone() : r);
   }
   if (!written.empty()) {
-    // Copies, so a variable never shares memory with a caller's array.
-    std::map<int, NDArray> copies;
-    for (auto& kv : written) copies[kv.first] = state[kv.first].clone();
+    // The run's own buffers become the variables' values (the previous ones
+    // are released when no reader holds them); values whose memory is not
+    // the run's own are copied, so a variable never shares memory with a
+    // caller's array.
+    std::map<int, NDArray> commit;
+    for (const Step& st : plan.steps)
+      if (st.kind == Step::Kind::Assign) commit[st.variable] = st.copy_value ? NDArray() : state[st.variable];
+    for (auto& kv : commit)
+      if (!kv.second.defined()) kv.second = state[kv.first].clone();
     std::lock_guard<std::recursive_mutex> lock(g.mu);
-    for (auto& kv : copies) g.variable_values[kv.first] = kv.second;
+    for (auto& kv : commit) g.variable_values[kv.first] = kv.second;
   }
   return results;
 }
@@ -115,26 +123,39 @@ static bool same_types(const std::vector<TensorType>& a, const std::vector<Tenso
 }
 
 std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorType>& concrete) {
-  std::lock_guard<std::mutex> lock(mu);
-  for (auto it = plans.begin(); it != plans.end(); ++it) {
-    if (!same_types(it->first, concrete)) continue;
-    if (it != plans.begin()) plans.splice(plans.begin(), plans, it);
-    return it->second;
-  }
-  Program p;
-  p.g = g;
-  for (const Tensor& t : feeds) p.feeds.push_back(t.id());
-  p.feed_types = concrete;
-  for (const Tensor& t : targets) p.targets.push_back(t.id());
-  p.target_ops = target_ops;
-  std::shared_ptr<const Plan> plan;
+  std::shared_ptr<PlanEntry> entry;
   {
-    std::lock_guard<std::recursive_mutex> glock(g->mu);
-    plan = std::make_shared<const Plan>(build_plan(std::move(p), backend_for(device)));
+    std::lock_guard<std::mutex> lock(mu);
+    for (auto it = plans.begin(); it != plans.end() && !entry; ++it) {
+      if (!same_types(it->first, concrete)) continue;
+      if (it != plans.begin()) plans.splice(plans.begin(), plans, it);
+      entry = plans.front().second;
+    }
+    if (!entry) {
+      entry = std::make_shared<PlanEntry>();
+      plans.emplace_front(concrete, entry);
+      if (plans.size() > kMaxPlans) plans.pop_back();
+    }
   }
-  plans.emplace_front(concrete, plan);
-  if (plans.size() > kMaxPlans) plans.pop_back();
-  return plan;
+  try {
+    // A failed compile leaves the flag unset, so the next caller tries again.
+    std::call_once(entry->once, [&] {
+      Program p;
+      p.g = g;
+      for (const Tensor& t : feeds) p.feeds.push_back(t.id());
+      p.feed_types = concrete;
+      for (const Tensor& t : targets) p.targets.push_back(t.id());
+      p.target_ops = target_ops;
+      // steps() and explain() may read the entry meanwhile.
+      std::atomic_store(&entry->plan, std::shared_ptr<const Plan>(std::make_shared<const Plan>(
+                                          build_plan(std::move(p), backend_for(device)))));
+    });
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu);
+    plans.remove_if([&](const auto& e) { return e.second == entry; });
+    throw;
+  }
+  return std::atomic_load(&entry->plan);
 }
 
 std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>& g,
@@ -182,7 +203,8 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
     types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
     check_fits(d_->feeds[i], types.back(), d_->feed_types[i]);
   }
-  return execute(*d_->plan_for(types), backend_for(d_->device), *d_->g, feeds);
+  const std::shared_ptr<const Plan> plan = d_->plan_for(types);
+  return execute(*plan, backend_for(d_->device), d_->runs++, *d_->g, feeds);
 }
 
 const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }
@@ -191,7 +213,9 @@ std::vector<std::pair<std::string, std::vector<int>>> Executable::steps() const 
   std::lock_guard<std::mutex> lock(d_->mu);
   std::vector<std::pair<std::string, std::vector<int>>> out;
   if (d_->plans.empty()) return out;
-  for (const Step& st : d_->plans.front().second->steps) {
+  const std::shared_ptr<const Plan> plan = std::atomic_load(&d_->plans.front().second->plan);
+  if (!plan) return out;
+  for (const Step& st : plan->steps) {
     const char* kind = st.kernel ? "kernel" : st.kind == Step::Kind::View ? "view" : "state";
     out.emplace_back(kind, st.members);
   }
@@ -201,7 +225,9 @@ std::vector<std::shared_ptr<const KernelDesc>> Executable::kernels() const {
   std::lock_guard<std::mutex> lock(d_->mu);
   std::vector<std::shared_ptr<const KernelDesc>> out;
   if (d_->plans.empty()) return out;
-  for (const Step& st : d_->plans.front().second->steps)
+  const std::shared_ptr<const Plan> plan = std::atomic_load(&d_->plans.front().second->plan);
+  if (!plan) return out;
+  for (const Step& st : plan->steps)
     if (st.kernel) out.push_back(st.kernel->desc);
   return out;
 }
@@ -217,7 +243,9 @@ std::string Executable::explain(const std::vector<TensorType>& feed_types) const
 
 std::string Executable::explain() const {
   std::lock_guard<std::mutex> lock(d_->mu);
-  std::vector<std::pair<std::vector<TensorType>, std::shared_ptr<const Plan>>> sorted(d_->plans.begin(), d_->plans.end());
+  std::vector<std::pair<std::vector<TensorType>, std::shared_ptr<const Plan>>> sorted;
+  for (const auto& e : d_->plans)
+    if (auto plan = std::atomic_load(&e.second->plan)) sorted.emplace_back(e.first, plan);
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return signature_less(a.first, b.first); });
   std::string s;
   for (const auto& kv : sorted) s += (sorted.size() > 1 ? "signature " + signature(kv.first) + "\n" : "") + kv.second->explain;

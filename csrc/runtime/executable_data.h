@@ -1,6 +1,7 @@
 // The inside of an Executable: what was asked for, and one plan per concrete
 // input signature.
 #pragma once
+#include <atomic>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -19,11 +20,20 @@ struct ExecutableData {
   std::vector<Tensor> targets;
   std::vector<int> target_ops;
   Device device;
+  // One compile per signature: the first caller builds the plan under the
+  // entry's once-flag while runs of other signatures (and of this one, once
+  // built) go on; `mu` guards only the list.
+  struct PlanEntry {
+    std::once_flag once;
+    std::shared_ptr<const Plan> plan;
+  };
   std::mutex mu;
   // Plans by concrete signature, most recently used first; bounded, so a
   // stream of new batch sizes cannot grow memory without limit.
   static constexpr size_t kMaxPlans = 64;
-  std::list<std::pair<std::vector<TensorType>, std::shared_ptr<const Plan>>> plans;
+  std::list<std::pair<std::vector<TensorType>, std::shared_ptr<PlanEntry>>> plans;
+  // Runs started so far: each run's index seeds counter-based random ops.
+  std::atomic<uint64_t> runs{0};
 
   std::shared_ptr<const Plan> plan_for(const std::vector<TensorType>& concrete);
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -106,6 +107,13 @@ void plan_memory(Plan& plan) {
   for (const Step& st : plan.steps)
     if (st.kind == Step::Kind::ReadVariable) borrowed.insert(st.out[0]);
   for (int s : plan.target_slots) plan.copy_target.push_back(borrowed.count(base_of(s)) != 0);
+  // An assigned value becomes the variable's next buffer as it is, unless
+  // its memory belongs to someone else or is handed to the caller too.
+  std::set<int> target_bases;
+  for (int s : plan.target_slots) target_bases.insert(base_of(s));
+  for (Step& st : plan.steps)
+    if (st.kind == Step::Kind::Assign)
+      st.copy_value = borrowed.count(base_of(st.in[1])) || target_bases.count(base_of(st.in[1]));
   ArenaLayout arena;
   std::vector<std::vector<std::pair<int64_t, int64_t>>> frees(plan.steps.size());  // per step: (offset, size)
   for (size_t i = 0; i < plan.steps.size(); ++i) {
@@ -144,6 +152,10 @@ bool fusion_enabled() {
 }  // namespace
 
 Plan build_plan(Program p, Backend& backend) {
+  // The passes read the graph, which other threads may be extending: they
+  // run under its lock. Backend compiles (NVRTC takes milliseconds) run
+  // after it is released.
+  std::unique_lock<std::recursive_mutex> graph_lock(p.g->mu);
   prune(p, false);
   specialize(p);
   fold(p);
@@ -175,6 +187,7 @@ Plan build_plan(Program p, Backend& backend) {
     auto it = p.known.find(t);
     if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
   };
+  std::vector<size_t> step_region;  // per step: its region
   for (size_t ri = 0; ri < p.regions.size(); ++ri) {
     const Region& r = p.regions[ri];
     const detail::Node& n = p.node(r.root);
@@ -182,7 +195,6 @@ Plan build_plan(Program p, Backend& backend) {
     st.node = &n;
     st.members = r.nodes;
     if (const std::shared_ptr<const KernelDesc>& desc = p.kernels[ri]) {
-      st.kernel = backend.compile(desc);
       for (size_t j = 0; j < desc->inputs.size(); ++j)
         add_input(st, desc->inputs[j].tensor, desc->value_read[j] && int(j) != desc->contraction_input);
     } else {
@@ -199,6 +211,7 @@ Plan build_plan(Program p, Backend& backend) {
       vars.insert(st.variable);
     }
     plan.steps.push_back(st);
+    step_region.push_back(ri);
   }
   for (int t : p.targets) {
     plan.target_slots.push_back(slot_of(t));
@@ -228,6 +241,9 @@ Plan build_plan(Program p, Backend& backend) {
       if (s >= 0 && last_use[s] == i && !pinned.count(s) && std::find(st.release.begin(), st.release.end(), s) == st.release.end())
         st.release.push_back(s);
   }
+  graph_lock.unlock();
+  for (size_t i = 0; i < plan.steps.size(); ++i)
+    if (p.kernels[step_region[i]]) plan.steps[i].kernel = backend.compile(p.kernels[step_region[i]]);
   plan_memory(plan);
   plan.explain = explain(plan, p);
   return plan;

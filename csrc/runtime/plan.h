@@ -24,6 +24,7 @@ struct Step {
   std::vector<int> release;            // slots last used by this step
   std::vector<int64_t> arena_offset;   // per output: its place in the run's arena, or -1
   int64_t workspace_offset = -1;       // the kernel's workspace in the arena
+  bool copy_value = false;             // Assign: commit a copy (the value's memory is not the run's own)
   std::vector<int> members;            // the graph nodes it computes (a region's, or the one op)
 };
 

@@ -9,6 +9,7 @@
 #include "backends/cuda/nvrtc.h"
 #include "ops/op_def.h"
 #include "python/dlpack.h"
+#include "runtime/allocator.h"
 #include "runtime/thread_pool.h"
 #include "tensorstitch/tensorstitch.h"
 
@@ -164,6 +165,7 @@ PYBIND11_MODULE(_core, m) {
   });
   // CUDA code generation without a GPU: the embedded prelude, and NVRTC
   // (loaded at run time) compiling source to a CUBIN.
+  m.def("_host_allocations", &host_allocation_count);
   m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
   m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {
     std::string cubin;

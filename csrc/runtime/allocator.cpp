@@ -1,5 +1,7 @@
 #include "runtime/allocator.h"
 
+#include <atomic>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -101,9 +103,14 @@ BlockCache& cache() {
   throw Error("out of memory allocating " + std::to_string(bytes) + " bytes of host memory");
 }
 
+std::atomic<uint64_t> host_allocations{0};
+
 }  // namespace
 
+uint64_t host_allocation_count() { return host_allocations.load(); }
+
 std::shared_ptr<void> allocate_host(size_t bytes) {
+  host_allocations.fetch_add(1, std::memory_order_relaxed);
   if (bytes > (size_t(1) << 62)) out_of_memory(bytes);
   bytes = bytes ? (bytes + 63) / 64 * 64 : 64;
   if (bytes < kLargeFrom) {

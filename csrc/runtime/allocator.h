@@ -4,11 +4,14 @@
 // (TENSORSTITCH_HOST_CACHE_MB) and gives memory back to the OS past that.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace ts {
 
 // 64-byte aligned; the shared_ptr's deleter returns the block to the cache.
 std::shared_ptr<void> allocate_host(size_t bytes);
+// Calls to allocate_host so far (tests check that runs allocate only their outputs).
+uint64_t host_allocation_count();
 
 }  // namespace ts

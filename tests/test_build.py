@@ -37,3 +37,17 @@ def test_passes_name_no_op():
             quoted = set(re.findall(r'"([a-z_0-9]+)"', line))
             found += [f"{path.name}:{k}: {name}" for name in sorted(quoted & names)]
     assert not found, "op names in passes:\n" + "\n".join(found)
+
+
+def test_layers_below_the_backends_include_none():
+    """ops/, ir/ and passes/ know no backend: kernels live in each backend's
+    table, and the portable scalar math includes nothing at all."""
+    root = pathlib.Path(__file__).parent.parent / "csrc"
+    found = []
+    for layer in ("ops", "ir", "passes"):
+        for path in sorted((root / layer).iterdir()):
+            found += [f"{layer}/{path.name}:{k}" for k, line in enumerate(path.read_text().splitlines(), 1)
+                      if "backends/" in line]
+    assert not found, "backend references below the backends:\n" + "\n".join(found)
+    portable = (root / "ops" / "scalar_math.h").read_text()
+    assert "#include" not in portable and "std::" not in portable

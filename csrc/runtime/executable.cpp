@@ -1,6 +1,7 @@
 // Compiling and running executables, and the Graph entry points that use them.
 #include <algorithm>
-#include <future>
+#include <condition_variable>
+#include <mutex>
 #include <map>
 
 #include "ops/infer_util.h"
@@ -84,10 +85,20 @@ std::vector<NDArray> execute(const Plan& plan, Backend& backend, uint64_t run_in
     }
     for (int s : st.release) slots[s] = NDArray();
   }
-  // The CPU completes in order; a device backend calls back when its stream drains.
-  std::promise<void> drained;
-  backend.on_complete(*stream, [&] { drained.set_value(); });
-  drained.get_future().wait();
+  // The CPU completes in order (the callback runs at once); a device backend
+  // calls back from its own thread when the stream drains.
+  std::mutex m;
+  std::condition_variable cv;
+  bool drained = false;
+  backend.on_complete(*stream, [&] {
+    std::lock_guard<std::mutex> lock(m);
+    drained = true;
+    cv.notify_one();
+  });
+  {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return drained; });
+  }
   std::vector<NDArray> results;
   for (size_t i = 0; i < plan.target_slots.size(); ++i) {
     const NDArray& r = slots[plan.target_slots[i]];
@@ -148,7 +159,7 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
       p.target_ops = target_ops;
       // steps() and explain() may read the entry meanwhile.
       std::atomic_store(&entry->plan, std::shared_ptr<const Plan>(std::make_shared<const Plan>(
-                                          build_plan(std::move(p), backend_for(device)))));
+                                          build_plan(std::move(p), *backend))));
     });
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu);
@@ -166,6 +177,7 @@ std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>
   auto d = std::make_shared<ExecutableData>();
   d->g = g;
   d->device = device;
+  d->backend = &backend_for(device);
   std::lock_guard<std::recursive_mutex> lock(g->mu);
   for (const auto& [t, type] : feeds) {
     if (t.graph_data() != g) throw GraphError("compile: a fed tensor belongs to another graph");
@@ -204,7 +216,7 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
     check_fits(d_->feeds[i], types.back(), d_->feed_types[i]);
   }
   const std::shared_ptr<const Plan> plan = d_->plan_for(types);
-  return execute(*plan, backend_for(d_->device), d_->runs++, *d_->g, feeds);
+  return execute(*plan, *d_->backend, d_->runs++, *d_->g, feeds);
 }
 
 const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }

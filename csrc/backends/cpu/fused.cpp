@@ -218,40 +218,55 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
   }
 }
 
-// One row's reduction of register v (n values), as the reduction regions do it.
-template <class C>
-C reduce_row(Reduce r, const C* v, int64_t n) {
-  Acc acc = start(r);
-  for (int64_t t = 0; t < n; t += kTile) accumulate(r, v + t, std::min(kTile, n - t), acc);
-  return C(finish(r, acc, n));
-}
-
-// Row regions: each thread takes whole rows; every register holds one row
-// (a per-row value is filled across it), so the row is read once and its
-// result written once.
+// Row regions: each thread takes whole rows, and every register holds one
+// row, so the row is read from memory once and its result written once.
+// The body runs in segments, each ending at a row reduction; a segment
+// walks the row in tiles, so its steps chain on data in L1 while the row
+// itself stays in L2. A per-row value (one per row, after a reduction) is
+// computed once and filled across one tile, which every tile reads.
 template <class C>
 void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
   const int64_t n = k.d().row, rows = n ? num_elements(k.d().space) / n : 0;
+  const int64_t fill = std::min(kTile, n);
   parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
     thread_local std::vector<C> storage;
     if (storage.size() < size_t(k.d().num_regs * n)) storage.resize(size_t(k.d().num_regs * n));
     C* regs = storage.data();
     auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * n; };
+    // A register holding a per-row value is read at its start in every tile.
+    auto at = [&](int r, bool per_row, int64_t t) { return r < 0 ? nullptr : reg(r) + (per_row ? 0 : t); };
     for (size_t j = 0; j < k.d().inputs.size(); ++j)
       if (k.d().inputs[j].invariant) load<C>(k, j, in[j], b * n, n, reg(k.d().inputs[j].reg));
     for (int64_t row = b; row < e; ++row) {
-      for (size_t j = 0; j < k.d().inputs.size(); ++j)
-        if (k.d().inputs[j].reg >= 0 && !k.d().inputs[j].invariant) load<C>(k, j, in[j], row * n, n, reg(k.d().inputs[j].reg));
-      for (const FusedKernel::Instr& ins : k.code) {
-        // A per-row value is computed once, from element 0 of its (filled) operands.
-        const int64_t width = ins.per_row ? 1 : n;
-        if (ins.reduce != Combiner::None) {
-          reg(ins.dst)[0] = reduce_row<C>(reduce_kind(ins.reduce), reg(ins.a), n);
-        } else {
-          apply<C>(ins, reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), width);
+      for (size_t seg = 0; seg < k.segments.size(); ++seg) {
+        const auto [begin, end] = k.segments[seg];
+        const FusedKernel::Instr* red = end < k.code.size() ? &k.code[end] : nullptr;
+        Acc acc = start(red ? reduce_kind(red->reduce) : Reduce::Sum);
+        for (int64_t t = 0; t < n; t += kTile) {
+          const int64_t w = std::min(kTile, n - t);
+          // Inputs are loaded tile by tile where first read; later segments find them in their registers.
+          for (size_t j = 0; j < k.d().inputs.size(); ++j)
+            if (k.input_segment[j] == int(seg)) load<C>(k, j, in[j], row * n + t, w, reg(k.d().inputs[j].reg) + t);
+          for (size_t i = begin; i < end; ++i) {
+            const FusedKernel::Instr& ins = k.code[i];
+            if (ins.per_row) {
+              if (t > 0) continue;  // depends only on earlier segments: once per row
+              apply<C>(ins, reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), 1);
+              std::fill(reg(ins.dst) + 1, reg(ins.dst) + fill, reg(ins.dst)[0]);
+            } else {
+              apply<C>(ins, reg(ins.dst) + t, at(ins.a, ins.a_row, t), at(ins.b, ins.b_row, t), at(ins.c, ins.c_row, t), w);
+            }
+          }
+          if (red) accumulate(reduce_kind(red->reduce), reg(red->a) + t, w, acc);
+          if (k.store_tiles && seg + 1 == k.segments.size())
+            store(reg(k.d().value_reg) + t, w, k.d().outputs[0].dtype, out.data(), row * n + t);
         }
-        if (ins.per_row) std::fill(reg(ins.dst) + 1, reg(ins.dst) + n, reg(ins.dst)[0]);
+        if (red) {
+          const C v = C(finish(reduce_kind(red->reduce), acc, n));
+          std::fill(reg(red->dst), reg(red->dst) + fill, v);
+        }
       }
+      if (k.store_tiles) continue;
       if (k.d().row_result) store(reg(k.d().value_reg), 1, k.d().outputs[0].dtype, out.data(), row);
       else store(reg(k.d().value_reg), n, k.d().outputs[0].dtype, out.data(), row * n);
     }
@@ -307,6 +322,43 @@ std::shared_ptr<const FusedKernel> compile_fused(std::shared_ptr<const KernelDes
     ins.b = st.b;
     ins.c = st.c;
     k->code.push_back(ins);
+  }
+  if (d.kind == KernelDesc::Kind::Row) {
+    // Which registers hold a per-row value when each step reads them.
+    std::vector<bool> row_value(size_t(d.num_regs), false);
+    for (FusedKernel::Instr& ins : k->code) {
+      auto holds = [&](int r) { return r >= 0 && row_value[size_t(r)]; };
+      ins.a_row = holds(ins.a);
+      ins.b_row = holds(ins.b);
+      ins.c_row = holds(ins.c);
+      row_value[size_t(ins.dst)] = ins.per_row || ins.reduce != Combiner::None;
+    }
+    // Segments: runs of steps, each closed by a row reduction (the last by the end).
+    std::vector<int> segment_of(k->code.size());
+    for (size_t begin = 0; begin <= k->code.size();) {
+      size_t end = begin;
+      while (end < k->code.size() && k->code[end].reduce == Combiner::None) ++end;
+      for (size_t i = begin; i < std::min(end + 1, k->code.size()); ++i) segment_of[i] = int(k->segments.size());
+      k->segments.emplace_back(begin, end);
+      if (end >= k->code.size()) break;
+      begin = end + 1;
+    }
+    // Each non-invariant input loads in the first segment that reads it.
+    for (const KernelOperand& o : d.inputs) {
+      int first = -1;
+      for (size_t i = 0; i < k->code.size() && first < 0 && o.reg >= 0 && !o.invariant; ++i) {
+        const FusedKernel::Instr& ins = k->code[i];
+        if (ins.a == o.reg || ins.b == o.reg || ins.c == o.reg) first = segment_of[i];
+      }
+      if (o.reg >= 0 && !o.invariant && first < 0) first = int(k->segments.size()) - 1;  // the stored value itself
+      k->input_segment.push_back(first);
+    }
+    // The result stores tile by tile when the last segment computes it across the row.
+    int writer = -1;
+    for (size_t i = 0; i < k->code.size(); ++i)
+      if (k->code[i].dst == d.value_reg) writer = int(i);
+    k->store_tiles = !d.row_result && writer >= 0 && segment_of[size_t(writer)] == int(k->segments.size()) - 1 &&
+                     !k->code[size_t(writer)].per_row && k->code[size_t(writer)].reduce == Combiner::None;
   }
   if (d.kind == KernelDesc::Kind::Reduce) k->reduce = reduce_kind(d.reduce);
   if (d.kind == KernelDesc::Kind::Matmul && d.outputs[0].dtype != d.compute)

@@ -18,6 +18,7 @@ struct FusedKernel : CompiledKernel {
     RoundFns round;                        // set when the step rounds its result
     Combiner reduce = Combiner::None;      // Row kernels: dst = a reduced over the row, filled
     bool per_row = false;                  // Row kernels: one value per row, computed once and filled
+    bool a_row = false, b_row = false, c_row = false;  // Row kernels: that operand holds a per-row value
     int dst = -1, a = -1, b = -1, c = -1;  // registers
   };
   const KernelDesc& d() const { return *desc; }
@@ -25,6 +26,13 @@ struct FusedKernel : CompiledKernel {
   std::vector<bool> input_contiguous, input_scalar;
   Broadcast bc;  // collapsed iteration space and input strides
   std::vector<Instr> code;
+  // Row kernels: [begin, end) of the steps of each segment, code[end] the
+  // reduction that closes it (end == code.size() for the last); per input,
+  // the segment that loads it (-1: invariant or never read); whether the
+  // last segment stores the result tile by tile.
+  std::vector<std::pair<size_t, size_t>> segments;
+  std::vector<int> input_segment;
+  bool store_tiles = false;
   Reduce reduce = Reduce::Sum;  // Reduce kernels
 };
 

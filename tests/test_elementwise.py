@@ -19,40 +19,79 @@ MID = lambda r, s: r.uniform(-5, 5, s)
 NONZERO = lambda r, s: r.choice([-1, 1], s) * r.uniform(0.25, 3, s)
 EXPONENT = lambda r, s: r.uniform(-2, 2, s)
 
-# name: (reference, domain, kind). kind "float": float math (ints promote to
-# float32); "numeric": keeps the dtype; "pred": bool result.
-UNARY = {
-    "negative": (np.negative, ANY, "numeric"), "abs": (np.abs, ANY, "numeric"), "sign": (np.sign, ANY, "numeric"),
-    "square": (np.square, ANY, "numeric"), "floor": (np.floor, ANY, "numeric"), "ceil": (np.ceil, ANY, "numeric"),
-    "round": (np.round, ANY, "numeric"), "relu": (lambda x: np.maximum(x, 0).astype(x.dtype), ANY, "numeric"),
-    "square_root": (np.sqrt, POS, "float"), "reciprocal_square_root": (lambda x: 1 / np.sqrt(x), POS, "float"),
-    "reciprocal": (np.reciprocal, NONZERO, "float"), "exp": (np.exp, MID, "float"), "exp2": (np.exp2, MID, "float"),
-    "log": (np.log, POS, "float"), "log2": (np.log2, POS, "float"), "log1p": (np.log1p, GTM1, "float"),
-    "expm1": (np.expm1, MID, "float"), "sin": (np.sin, ANY, "float"), "cos": (np.cos, ANY, "float"),
-    "tan": (np.tan, SMALL, "float"), "asin": (np.arcsin, UNIT, "float"), "acos": (np.arccos, UNIT, "float"),
-    "atan": (np.arctan, ANY, "float"), "sinh": (np.sinh, MID, "float"), "cosh": (np.cosh, MID, "float"),
-    "tanh": (np.tanh, ANY, "float"), "asinh": (np.arcsinh, ANY, "float"), "acosh": (np.arccosh, GT1, "float"),
-    "atanh": (np.arctanh, UNIT, "float"), "erf": (sp.erf, ANY, "float"), "sigmoid": (sp.expit, ANY, "float"),
-    "gelu": (lambda x: 0.5 * x * (1 + sp.erf(x / np.sqrt(2))), ANY, "float"),
-    "logical_not": (np.logical_not, ANY, "pred"), "is_nan": (np.isnan, ANY, "pred"),
-    "is_inf": (np.isinf, ANY, "pred"), "is_finite": (np.isfinite, ANY, "pred"),
-    "identity": (lambda x: x, ANY, "same"),
+# Each op declares its input dtypes and value domains (ops/*.cpp); the
+# tests enumerate the registry and take only the reference from here, so an
+# elementwise op without a reference fails test_every_elementwise_op_has_a_reference.
+SAMPLERS = {"real": ANY, "positive": POS, "unit": UNIT, "above_one": GT1, "above_minus_one": GTM1,
+            "nonzero": NONZERO, "exponent": EXPONENT, "moderate": MID, "small": SMALL}
+REFERENCE = {
+    "negative": np.negative, "abs": np.abs, "sign": np.sign, "square": np.square, "floor": np.floor,
+    "ceil": np.ceil, "round": np.round, "relu": lambda x: np.maximum(x, 0).astype(x.dtype),
+    "square_root": np.sqrt, "reciprocal_square_root": lambda x: 1 / np.sqrt(x), "reciprocal": np.reciprocal,
+    "exp": np.exp, "exp2": np.exp2, "log": np.log, "log2": np.log2, "log1p": np.log1p, "expm1": np.expm1,
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
+    "atanh": np.arctanh, "erf": sp.erf, "sigmoid": sp.expit, "gelu": lambda x: 0.5 * x * (1 + sp.erf(x / np.sqrt(2))),
+    "logical_not": np.logical_not, "is_nan": np.isnan, "is_inf": np.isinf, "is_finite": np.isfinite,
+    "identity": lambda x: x,
+    "add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum, "subtract": np.subtract,
+    "floor_divide": np.floor_divide, "modulo": np.mod, "power": np.power, "divide": np.divide,
+    "atan2": np.arctan2, "equal": np.equal, "not_equal": np.not_equal, "less": np.less,
+    "less_equal": np.less_equal, "greater": np.greater, "greater_equal": np.greater_equal,
+    "logical_and": np.logical_and, "logical_or": np.logical_or, "logical_xor": np.logical_xor,
 }
+# Tested below with their own references (a condition input, attributes).
+OWN_TESTS = {"select", "clamp", "cast"}
+INFO = {n: ts._core.op_info(n) for n in ts._core.op_names()}
+ELEMENTWISE = sorted(n for n, i in INFO.items() if i["elementwise"])
+# Ops whose scalar function is defined on floats only (TS_SCALAR_FUNCTIONS).
+FLOAT_MATH = {n for n in ELEMENTWISE
+              if f"X({INFO[n]['scalar']}, {INFO[n]['num_inputs']}, Float)" in ts._core._cuda_prelude()}
+UNARY = [n for n in ELEMENTWISE if INFO[n]["num_inputs"] == 1 and n not in OWN_TESTS]
+BINARY = [n for n in ELEMENTWISE if INFO[n]["num_inputs"] == 2 and n not in OWN_TESTS]
 
-BINARY = {
-    "add": (np.add, ANY, ANY, "arith"), "multiply": (np.multiply, ANY, ANY, "arith"),
-    "maximum": (np.maximum, ANY, ANY, "arith"), "minimum": (np.minimum, ANY, ANY, "arith"),
-    "subtract": (np.subtract, ANY, ANY, "numeric"), "floor_divide": (np.floor_divide, ANY, NONZERO, "numeric"),
-    "modulo": (np.mod, ANY, NONZERO, "numeric"), "power": (np.power, POS, EXPONENT, "numeric"),
-    "divide": (np.divide, ANY, NONZERO, "float"), "atan2": (np.arctan2, ANY, ANY, "float"),
-    "equal": (np.equal, ANY, ANY, "pred"), "not_equal": (np.not_equal, ANY, ANY, "pred"),
-    "less": (np.less, ANY, ANY, "pred"), "less_equal": (np.less_equal, ANY, ANY, "pred"),
-    "greater": (np.greater, ANY, ANY, "pred"), "greater_equal": (np.greater_equal, ANY, ANY, "pred"),
-    "logical_and": (np.logical_and, ANY, ANY, "pred"), "logical_or": (np.logical_or, ANY, ANY, "pred"),
-    "logical_xor": (np.logical_xor, ANY, ANY, "pred"),
-}
 
-KIND_DTYPES = {"float": FLOATS + [ts.int32], "numeric": NUMERIC, "pred": ALL, "same": ALL, "arith": ALL}
+def domain(name, k):
+    """The sampler of input k of op `name`, from its declaration."""
+    domains = INFO[name]["domains"]
+    return SAMPLERS[domains[k] if domains else "real"]
+
+
+def declared_dtypes(name):
+    return [d for d in ALL if d.name in INFO[name]["dtypes"]]
+
+
+def test_every_elementwise_op_has_a_reference():
+    missing = [n for n in ELEMENTWISE if n not in REFERENCE and n not in OWN_TESTS]
+    assert not missing, f"elementwise ops without a reference: {missing}"
+    assert len(UNARY) + len(BINARY) + len(OWN_TESTS) == len(ELEMENTWISE)
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_declared_dtypes_are_exactly_those_accepted(name):
+    """Both ways: every declared dtype builds, every other raises DTypeError."""
+    for dt in ALL:
+        g = ts.Graph()
+        xs = [g.placeholder((2,), ts.bool if (name == "select" and k == 0) else dt) for k in range(INFO[name]["num_inputs"])]
+        attrs = {"dtype": ts.float32} if name == "cast" else {}
+        if dt in declared_dtypes(name):
+            g._op1(name, xs, **attrs)
+        else:
+            with pytest.raises(ts.DTypeError, match=name):
+                g._op1(name, xs, **attrs)
+
+
+def kind_of(name):
+    """float: float math (integers promote to float32); pred: bool result; numeric: the input's dtype."""
+    if INFO[name]["bool_result"]:
+        return "pred"
+    return "float" if name in FLOAT_MATH else "numeric"
+
+
+# The dtypes tested per op: its declared ones (float math: floats and one integer type).
+def dtypes_to_test(name):
+    dts = declared_dtypes(name)
+    return [d for d in dts if d in FLOATS or d == ts.int32] if kind_of(name) == "float" else dts
 
 
 def int_values(rng, domain, shape, dt):
@@ -95,30 +134,29 @@ def result_dtype(dt, kind):
     return dt
 
 
-CASES = [(name, dt) for name, (_, _, kind) in UNARY.items() for dt in KIND_DTYPES[kind]
-         if not (kind == "numeric" and dt == ts.bool)]
+CASES = [(name, dt) for name in UNARY for dt in dtypes_to_test(name)]
 
 
 @pytest.mark.parametrize("name,dt", CASES, ids=[f"{n}-{d.name}" for n, d in CASES])
 def test_unary(name, dt):
     covers(name)
-    ref, domain, kind = UNARY[name]
+    ref, kind = REFERENCE[name], kind_of(name)
     rng = np.random.default_rng(seed_of(name, dt.name))
     for trial in range(4):
         shape = broadcast_shapes(rng, 1, rank=0 if trial == 0 else None)[0]
-        feed, exact = as_input(sample(rng, domain, shape, dt), dt)
+        feed, exact = as_input(sample(rng, domain(name, 0), shape, dt), dt)
         got = run_graph(lambda g, x: getattr(g, name)(x), [feed], rng)
         want = reference(ref, [exact], dt, kind)
         assert_close(got, want, result_dtype(dt, kind), f"{name} {dt.name} {shape}")
 
 
-BCASES = [(name, dt) for name, (_, _, _, kind) in BINARY.items() for dt in KIND_DTYPES[kind]]
+BCASES = [(name, dt) for name in BINARY for dt in dtypes_to_test(name)]
 
 
 @pytest.mark.parametrize("name,dt", BCASES, ids=[f"{n}-{d.name}" for n, d in BCASES])
 def test_binary(name, dt):
     covers(name)
-    ref, da, db, kind = BINARY[name]
+    ref, kind, da, db = REFERENCE[name], kind_of(name), domain(name, 0), domain(name, 1)
     rng = np.random.default_rng(seed_of(name, dt.name, 2))
     for trial in range(4):
         sa, sb = broadcast_shapes(rng, 2, rank=0 if trial == 0 else None)
@@ -127,8 +165,8 @@ def test_binary(name, dt):
         if name == "power" and dt in FLOATS:
             fa, ea = as_input(np.abs(ea) + 0.25, dt)
         got = run_graph(lambda g, a, b: getattr(g, name)(a, b), [fa, fb], rng)
-        want = reference(ref, [ea, eb], dt, "float" if kind == "float" else kind)
-        assert_close(got, want, result_dtype(dt, "float" if kind == "float" else kind), f"{name} {dt.name} {sa} {sb}")
+        want = reference(ref, [ea, eb], dt, kind)
+        assert_close(got, want, result_dtype(dt, kind), f"{name} {dt.name} {sa} {sb}")
 
 
 @covers("select")

@@ -50,8 +50,10 @@ TS_GRAD2(g_floor_divide, c.zeros_like(y), c.zeros_like(y))
 
 // `identity`: the right operand that leaves the left unchanged (NaN: none).
 void arith(const char* name, const char* scalar, InferFn infer, GradFn grad, double identity = NAN,
-           bool commutative = false) {
+           bool commutative = false, std::vector<InputDomain> domains = {}) {
   OpDef d = elementwise_def(name, 2, infer, grad, scalar);
+  d.dtypes = infer == infer_arith_nobool ? kNumericDTypes : kAllDTypes;
+  d.domains = std::move(domains);
   d.has_identity = !std::isnan(identity);
   d.identity = d.has_identity ? identity : 0;
   d.commutative = commutative;
@@ -67,10 +69,11 @@ const bool registered = [] {
   arith("add", "Add", infer_arith, g_add, 0, true);
   arith("subtract", "Subtract", infer_arith_nobool, g_subtract, 0);
   arith("multiply", "Multiply", infer_arith, g_multiply, 1, true);
-  arith("divide", "Divide", infer_float, g_divide, 1);
-  arith("floor_divide", "FloorDivide", infer_arith_nobool, g_floor_divide);
-  arith("modulo", "Modulo", infer_arith_nobool, g_modulo);
-  arith("power", "Power", infer_arith_nobool, g_power);
+  arith("divide", "Divide", infer_float, g_divide, 1, false, {InputDomain::Real, InputDomain::NonZero});
+  arith("floor_divide", "FloorDivide", infer_arith_nobool, g_floor_divide, NAN, false,
+        {InputDomain::Real, InputDomain::NonZero});
+  arith("modulo", "Modulo", infer_arith_nobool, g_modulo, NAN, false, {InputDomain::Real, InputDomain::NonZero});
+  arith("power", "Power", infer_arith_nobool, g_power, NAN, false, {InputDomain::Positive, InputDomain::Exponent});
   arith("maximum", "Maximum", infer_arith, g_maximum);
   arith("minimum", "Minimum", infer_arith, g_minimum);
   arith("atan2", "Atan2", infer_float, g_atan2);

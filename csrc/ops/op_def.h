@@ -24,6 +24,15 @@ enum class OpClass {
   Sort,         // sort, top_k, cumsum
 };
 
+// The input values an op is defined on. Tests sample each input from its
+// domain and keep finite differences inside it.
+enum class InputDomain { Real, Positive, Unit, AboveOne, AboveMinusOne, NonZero, Exponent, Moderate, Small };
+const char* domain_name(InputDomain d);
+// A set of dtypes, one bit per DType.
+using DTypeSet = uint32_t;
+constexpr DTypeSet dtype_bit(DType t) { return DTypeSet(1) << int(t); }
+constexpr DTypeSet kAllDTypes = (DTypeSet(1) << kNumDTypes) - 1;
+constexpr DTypeSet kNumericDTypes = kAllDTypes & ~dtype_bit(DType::Bool);
 // The executor binds state ops itself: variables, reads of them, assignments.
 enum class StateRole { None, Variable, Read, Assign };
 
@@ -67,6 +76,10 @@ struct OpDef {
   // The functor returns 0 or 1 (predicates), so its register needs no
   // rounding to a bool result.
   bool bool_result = false;
+  // Elementwise ops: the input dtypes its shape rule accepts (the tests
+  // check both ways), and each input's value domain (empty: all Real).
+  DTypeSet dtypes = kAllDTypes;
+  std::vector<InputDomain> domains;
   // What the compile passes need to know, declared here so that no pass
   // names an op:
   Combiner reduction = Combiner::None;  // reductions: how values combine

@@ -42,6 +42,21 @@ const std::vector<int64_t>& attr_ints(const detail::Node& n, const char* key) {
 
 void register_op(const OpDef& def) { registry()[def.name] = def; }
 
+const char* domain_name(InputDomain d) {
+  switch (d) {
+    case InputDomain::Real: return "real";
+    case InputDomain::Positive: return "positive";
+    case InputDomain::Unit: return "unit";
+    case InputDomain::AboveOne: return "above_one";
+    case InputDomain::AboveMinusOne: return "above_minus_one";
+    case InputDomain::NonZero: return "nonzero";
+    case InputDomain::Exponent: return "exponent";
+    case InputDomain::Moderate: return "moderate";
+    case InputDomain::Small: return "small";
+  }
+  return "real";
+}
+
 const OpDef* find_op(const std::string& name) {
   auto it = registry().find(name);
   return it == registry().end() ? nullptr : &it->second;

@@ -69,11 +69,17 @@ TS_GRAD(g_identity, dy)
 TS_GRAD(g_cast, is_floating(x.dtype()) ? c.op("cast", {dy}, {{"dtype", x.dtype()}}) : Tensor())
 #undef TS_GRAD
 
-void float_op(const char* name, const char* scalar, GradFn grad) {
-  register_op(elementwise_def(name, 1, infer_float, grad, scalar));
+using D = InputDomain;
+
+void float_op(const char* name, const char* scalar, GradFn grad, InputDomain domain = D::Real) {
+  OpDef d = elementwise_def(name, 1, infer_float, grad, scalar);
+  d.domains = {domain};
+  register_op(d);
 }
 void numeric_op(const char* name, const char* scalar, GradFn grad) {
-  register_op(elementwise_def(name, 1, infer_numeric, grad, scalar));
+  OpDef d = elementwise_def(name, 1, infer_numeric, grad, scalar);
+  d.dtypes = kNumericDTypes;
+  register_op(d);
 }
 void predicate_op(const char* name, const char* scalar) {
   OpDef d = elementwise_def(name, 1, infer_predicate, nullptr, scalar);
@@ -82,28 +88,28 @@ void predicate_op(const char* name, const char* scalar) {
 }
 
 const bool registered = [] {
-  float_op("exp", "Exp", g_exp);
-  float_op("exp2", "Exp2", g_exp2);
-  float_op("log", "Log", g_log);
-  float_op("log2", "Log2", g_log2);
-  float_op("log1p", "Log1p", g_log1p);
-  float_op("expm1", "Expm1", g_expm1);
+  float_op("exp", "Exp", g_exp, D::Moderate);
+  float_op("exp2", "Exp2", g_exp2, D::Moderate);
+  float_op("log", "Log", g_log, D::Positive);
+  float_op("log2", "Log2", g_log2, D::Positive);
+  float_op("log1p", "Log1p", g_log1p, D::AboveMinusOne);
+  float_op("expm1", "Expm1", g_expm1, D::Moderate);
   float_op("sin", "Sin", g_sin);
   float_op("cos", "Cos", g_cos);
-  float_op("tan", "Tan", g_tan);
-  float_op("asin", "Asin", g_asin);
-  float_op("acos", "Acos", g_acos);
+  float_op("tan", "Tan", g_tan, D::Small);
+  float_op("asin", "Asin", g_asin, D::Unit);
+  float_op("acos", "Acos", g_acos, D::Unit);
   float_op("atan", "Atan", g_atan);
-  float_op("sinh", "Sinh", g_sinh);
-  float_op("cosh", "Cosh", g_cosh);
+  float_op("sinh", "Sinh", g_sinh, D::Moderate);
+  float_op("cosh", "Cosh", g_cosh, D::Moderate);
   float_op("tanh", "Tanh", g_tanh);
   float_op("asinh", "Asinh", g_asinh);
-  float_op("acosh", "Acosh", g_acosh);
-  float_op("atanh", "Atanh", g_atanh);
+  float_op("acosh", "Acosh", g_acosh, D::AboveOne);
+  float_op("atanh", "Atanh", g_atanh, D::Unit);
   float_op("erf", "Erf", g_erf);
-  float_op("square_root", "Sqrt", g_sqrt);
-  float_op("reciprocal_square_root", "Rsqrt", g_rsqrt);
-  float_op("reciprocal", "Reciprocal", g_reciprocal);
+  float_op("square_root", "Sqrt", g_sqrt, D::Positive);
+  float_op("reciprocal_square_root", "Rsqrt", g_rsqrt, D::Positive);
+  float_op("reciprocal", "Reciprocal", g_reciprocal, D::NonZero);
   float_op("sigmoid", "Sigmoid", g_sigmoid);
   float_op("gelu", "Gelu", g_gelu);
   numeric_op("negative", "Negative", g_negative);

@@ -161,6 +161,14 @@ PYBIND11_MODULE(_core, m) {
     info["num_inputs"] = d->num_inputs;
     info["pure"] = d->pure;
     info["scalar"] = d->scalar ? py::object(py::str(d->scalar)) : py::object(py::none());
+    info["elementwise"] = d->cls == OpClass::Elementwise;
+    info["bool_result"] = d->bool_result;
+    std::vector<std::string> dtypes, domains;
+    for (int t = 0; t < kNumDTypes; ++t)
+      if (d->dtypes & dtype_bit(DType(t))) dtypes.push_back(dtype_name(DType(t)));
+    for (InputDomain x : d->domains) domains.push_back(domain_name(x));
+    info["dtypes"] = dtypes;
+    info["domains"] = domains;
     return info;
   });
   // CUDA code generation without a GPU: the embedded prelude, and NVRTC

@@ -30,3 +30,4 @@ def test_cpp_gelu_through_installed_package(tmp_path):
     result = subprocess.run([str(build / "gelu")], capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ShapeError as expected" in result.stdout
+    assert "composites ok" in result.stdout

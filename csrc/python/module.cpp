@@ -318,4 +318,33 @@ PYBIND11_MODULE(_core, m) {
         return g.run(feeds, targets, ops, dev);
       })
       .def_property_readonly("_id", [](const Graph& g) { return reinterpret_cast<uintptr_t>(g.data().get()); });
+
+  // Composites (csrc/ir/composites.cpp, bound after the classes they name): the front's sugar lowers through these.
+  m.def("weak_scalar_dtype", [](const std::string& kind, std::optional<DType> like) {
+    const ScalarKind k = kind == "bool" ? ScalarKind::Bool : kind == "int" ? ScalarKind::Int : ScalarKind::Float;
+    return weak_scalar_dtype(k, like);
+  });
+  m.def("sgd", &sgd, py::arg("graph"), py::arg("learning_rate"), py::arg("value"), py::arg("gradient"), py::arg("name") = "");
+  m.def("adam", [](Graph& g, const Tensor& lr, const Tensor& b1, const Tensor& b2, const Tensor& eps, const Tensor& value,
+                   const Tensor& grad, const Tensor& m, const Tensor& v, const Tensor& step, const std::string& name) {
+    auto r = adam(g, lr, b1, b2, eps, value, grad, m, v, step, name);
+    return py::make_tuple(r[0], r[1], r[2]);
+  });
+  m.def("mean_variance", &mean_variance);
+  m.def("stack", &stack);
+  // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".
+  m.def("basic_index", [](Graph& g, const Tensor& x,
+                          const std::vector<std::tuple<std::string, std::optional<int64_t>, std::optional<int64_t>, int64_t>>& key) {
+    std::vector<IndexEntry> entries;
+    for (const auto& [kind, start, stop, step] : key) {
+      IndexEntry e;
+      e.kind = kind == "int" ? IndexEntry::Kind::Int : kind == "slice" ? IndexEntry::Kind::Slice
+               : kind == "new_axis" ? IndexEntry::Kind::NewAxis : IndexEntry::Kind::Ellipsis;
+      e.start = start;
+      e.stop = stop;
+      e.step = step;
+      entries.push_back(e);
+    }
+    return basic_index(g, x, entries);
+  });
 }

@@ -33,14 +33,10 @@ _INT64_MIN = -(2**63)
 def _weak_dtype(value, like):
     """The dtype a Python scalar or list takes next to a tensor of dtype ``like``
     (JAX-style weak typing: ``x * 2.0`` keeps x's float dtype)."""
-    kind = _numpy_value(value).dtype.kind
-    if kind == "b":
-        return bool_
-    if kind in "iu":
-        return like if like is not None and (is_integer(like) or is_floating(like)) else int32
-    if kind == "f":
-        return like if like is not None and is_floating(like) else float32
-    raise _core.DTypeError(f"cannot make a constant from {type(value).__name__} {value!r}")
+    kind = {"b": "bool", "i": "int", "u": "int", "f": "float"}.get(_numpy_value(value).dtype.kind)
+    if kind is None:
+        raise _core.DTypeError(f"cannot make a constant from {type(value).__name__} {value!r}")
+    return _core.weak_scalar_dtype(kind, like)
 
 
 def _value_array(value, dtype):
@@ -534,8 +530,8 @@ class Graph:
 
     def stack(self, tensors: Sequence[TensorLike], axis: int = 0, name: Optional[str] = None) -> Tensor:
         """Join tensors of one shape along a new axis."""
-        tensors = [self._tensor(t) for t in tensors]
-        return self.concat([self.expand_dims(t, axis) for t in tensors], axis, name)
+        tensors = [self._tensor(t)._t for t in tensors]
+        return self._wrap(_core.stack(self._g, tensors, _attr_int(_where("stack", name), "axis", axis), name or ""))
 
     def expand_dims(self, x: TensorLike, axis: Axes, name: Optional[str] = None) -> Tensor:
         """Insert size-1 axes at ``axis`` (an int or a list, positions in the result)."""
@@ -633,11 +629,9 @@ class Graph:
                       name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
         """(mean, population variance) over ``axes``."""
         x = self._tensor(x)
-        mean = self.reduce_mean(x, axes, keepdims=True, name=name and name + "/mean")
-        var = self.reduce_mean(self.square(x - mean), axes, keepdims=keepdims, name=name and name + "/variance")
-        if not keepdims:
-            mean = self.squeeze(mean, axes if axes is not None else list(range(x.ndim)))
-        return mean, var
+        axes = _attrs(_where("mean_variance", name), {"axes": _axes(axes)}).get("axes")
+        mean, var = _core.mean_variance(self._g, x._t, axes, bool(keepdims), name or "")
+        return self._wrap(mean), self._wrap(var)
 
     # ---- neural network ----
     def softmax(self, x: TensorLike, axis: int = -1, name: Optional[str] = None) -> Tensor:
@@ -660,8 +654,8 @@ class Graph:
             name: Optional[str] = None) -> Tensor:
         """The SGD update: ``value - learning_rate * gradient``."""
         value = self._tensor(value)
-        lr = self._tensor(learning_rate, like=value.dtype)
-        return self.subtract(value, self.multiply(lr, gradient), name=name)
+        lr, gradient = self._tensor(learning_rate, like=value.dtype), self._tensor(gradient, like=value.dtype)
+        return self._wrap(_core.sgd(self._g, lr._t, value._t, gradient._t, name or ""))
 
     def adam(self, learning_rate: TensorLike, beta1: TensorLike, beta2: TensorLike, epsilon: TensorLike,
              value: TensorLike, gradient: TensorLike, m: TensorLike, v: TensorLike, step: TensorLike,
@@ -670,13 +664,8 @@ class Graph:
         update. Returns (new value, new m, new v)."""
         value = self._tensor(value)
         dt = value.dtype
-        lr, b1, b2, eps = (self._tensor(h, like=dt) for h in (learning_rate, beta1, beta2, epsilon))
-        t = self.cast(step, dt) if isinstance(step, Tensor) else self._tensor(step, like=dt)
-        m_new = b1 * m + (1 - b1) * gradient
-        v_new = b2 * v + (1 - b2) * self.square(gradient)
-        lr_t = lr * self.square_root(1 - b2 ** t) / (1 - b1 ** t)
-        new_value = self.subtract(value, lr_t * m_new / (self.square_root(v_new) + eps), name=name)
-        return new_value, m_new, v_new
+        args = [self._tensor(h, like=dt)._t for h in (learning_rate, beta1, beta2, epsilon, value, gradient, m, v, step)]
+        return tuple(self._wrap(t) for t in _core.adam(self._g, *args, name or ""))
 
     # ---- autodiff ----
     def gradients(self, y: TensorLike, xs: Union[Tensor, Sequence[Tensor]]) -> Dict[Tensor, Tensor]:
@@ -689,69 +678,26 @@ class Graph:
 
     # ---- indexing sugar ----
     def _getitem(self, x, key):
+        """NumPy basic indexing, lowered in the core (ts::basic_index)."""
         key = key if isinstance(key, tuple) else (key,)
-        ellipses = sum(k is Ellipsis for k in key)
-        if ellipses > 1:
+        if sum(k is Ellipsis for k in key) > 1:
             raise IndexError("an index can only have a single ellipsis ('...')")
-        if ellipses and x.ndim is not None:
-            used = sum(1 for k in key if k is not None and k is not Ellipsis)
-            at = key.index(Ellipsis)
-            key = key[:at] + (slice(None),) * (x.ndim - used) + key[at + 1:]
-        head, tail = (key[:key.index(Ellipsis)], key[key.index(Ellipsis) + 1:]) if Ellipsis in key else (key, ())
-        starts, ends, steps, squeeze, new_axes = [], [], [], [], []
-        for k in head:  # dims counted from the front
+        entries = []
+        for k in key:
             if k is None:
-                new_axes.append(len(starts) - len(squeeze) + len(new_axes))
-            elif self._index_entry(x, k, len(starts), starts, ends, steps):
-                squeeze.append(len(starts) - 1)
-        # After an ellipsis on a tensor of unknown rank: dims counted from the end.
-        tail_entries = sum(1 for k in tail if k is not None)
-        if len(starts) + tail_entries > (x.ndim if x.ndim is not None else len(starts) + tail_entries):
-            raise _core.ShapeError(f"too many indices ({len(starts) + tail_entries}) for '{x.name}' with shape {x.shape}")
-        seen, tail_squeeze = 0, []
-        for k in tail:
-            if k is not None:
-                seen += 1
-                if self._index_entry(x, k, None, starts, ends, steps):
-                    tail_squeeze.append(seen - 1 - tail_entries)
-        kept_after = 0  # result dims after this point, for new axes counted from the end
-        for k in reversed(tail):
-            if k is None:
-                new_axes.append(-1 - kept_after)
-                kept_after += 1
+                entries.append(("new_axis", None, None, 1))
+            elif k is Ellipsis:
+                entries.append(("ellipsis", None, None, 1))
             elif isinstance(k, slice):
-                kept_after += 1
-        y = self._slice(x, starts, ends, steps, tail_entries, None) if starts else x
-        if squeeze or tail_squeeze:
-            y = self.squeeze(y, squeeze + tail_squeeze)
-        if new_axes:
-            y = self.expand_dims(y, new_axes)
-        return y
-
-    @staticmethod
-    def _index_entry(x, k, dim, starts, ends, steps):
-        """Appends one basic index (a slice or an int) for dimension ``dim``
-        (None: counted from the end); returns True for an int, whose dimension
-        is then squeezed."""
-        if isinstance(k, slice):
-            step = 1 if k.step is None else _attr_int(f"indexing '{x.name}'", "step", k.step)
-            if step == 0:
-                raise _core.ShapeError(f"slice step cannot be zero (indexing '{x.name}')")
-            starts.append(k.start)
-            ends.append(k.stop)
-            steps.append(step)
-            return False
-        if isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, (bool, np.bool_)):
-            k = _attr_int(f"indexing '{x.name}'", "index", k)
-            if dim is not None and x.ndim is not None and dim < x.ndim and x.shape[dim] >= 0 \
-                    and not -x.shape[dim] <= k < x.shape[dim]:
-                raise _core.ShapeError(f"index {k} is out of range for dimension {dim} of '{x.name}' "
-                                       f"with shape {x.shape}")
-            starts.append(k)
-            ends.append(k + 1 if k != -1 else None)
-            steps.append(1)
-            return True
-        raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
+                where = f"indexing '{x.name}'"
+                step = 1 if k.step is None else _attr_int(where, "step", k.step)
+                bound = [None if b is None else _attr_int(where, "slice bound", b) for b in (k.start, k.stop)]
+                entries.append(("slice", bound[0], bound[1], step))
+            elif isinstance(k, (numbers.Integral, np.integer)) and not isinstance(k, (bool, np.bool_)):
+                entries.append(("int", _attr_int(f"indexing '{x.name}'", "index", k), None, 1))
+            else:
+                raise TypeError(f"unsupported index {k!r}: basic slicing takes ints, slices, None and '...'")
+        return self._wrap(_core.basic_index(self._g, x._t, entries))
 
     # ---- running ----
     def run(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),

@@ -33,6 +33,23 @@ int main() {
   std::printf("gelu max error %.3g\n", worst);
   if (!(worst < 1e-5)) return 1;
 
+  // The composites C++ users get: an SGD step, mean and variance, stack and x[1, ::-1].
+  ts::Tensor lr = ts::scalar_constant(g, 0.5, ts::DType::Float32);
+  ts::Tensor stepped = ts::sgd(g, lr, x, x);  // x - 0.5 x
+  auto [mean, var] = ts::mean_variance(g, x, std::vector<int64_t>{1});
+  ts::Tensor stacked = ts::stack(g, {mean, var}, 0);
+  ts::IndexEntry row{ts::IndexEntry::Kind::Int, 1, std::nullopt, 1};
+  ts::IndexEntry reversed{ts::IndexEntry::Kind::Slice, std::nullopt, std::nullopt, -1};
+  ts::Tensor picked = ts::basic_index(g, x, {row, reversed});
+  out = g.run({{x, in}}, {stepped, stacked, picked}, {}, ts::Device{});
+  const float* xv = in.data_as<float>();
+  const float m1 = (xv[3] + xv[4] + xv[5]) / 3;
+  const bool ok = out[0].data_as<float>()[4] == 0.5f * xv[4] && out[1].shape() == ts::Dims{2, 4} &&
+                  std::fabs(out[1].data_as<float>()[1] - m1) < 1e-6f && out[2].shape() == ts::Dims{3} &&
+                  out[2].data_as<float>()[0] == xv[5];
+  std::printf("composites %s\n", ok ? "ok" : "wrong");
+  if (!ok) return 1;
+
   ts::TensorType zt;
   zt.dims = {2, 5};
   try {

@@ -1,0 +1,162 @@
+#include "tensorstitch/composites.h"
+
+#include <limits>
+
+#include "tensorstitch/error.h"
+
+namespace ts {
+namespace {
+
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+
+Tensor op1(Graph& g, const char* type, const std::vector<Tensor>& in, const Attrs& attrs = {},
+           const std::string& name = "") {
+  return g.op(type, in, attrs, name)[0];
+}
+std::string sub(const std::string& name, const char* part) { return name.empty() ? "" : name + "/" + part; }
+
+std::string dims_text(const TensorType& t) {
+  if (!t.ranked) return "(unknown rank)";
+  std::string s = "(";
+  for (size_t i = 0; i < t.dims.size(); ++i) s += (i ? ", " : "") + std::to_string(t.dims[i]);
+  return s + (t.dims.size() == 1 ? ",)" : ")");
+}
+
+}  // namespace
+
+DType weak_scalar_dtype(ScalarKind kind, std::optional<DType> like) {
+  switch (kind) {
+    case ScalarKind::Bool: return DType::Bool;
+    case ScalarKind::Int: return like && *like != DType::Bool ? *like : DType::Int32;
+    case ScalarKind::Float: return like && is_floating(*like) ? *like : DType::Float32;
+  }
+  return DType::Float32;
+}
+
+Tensor scalar_constant(Graph& g, double value, DType dtype) { return g.constant(NDArray::full({}, dtype, value)); }
+
+Tensor sgd(Graph& g, const Tensor& learning_rate, const Tensor& value, const Tensor& gradient, const std::string& name) {
+  return op1(g, "subtract", {value, op1(g, "multiply", {learning_rate, gradient})}, {}, name);
+}
+
+std::array<Tensor, 3> adam(Graph& g, const Tensor& learning_rate, const Tensor& beta1, const Tensor& beta2,
+                           const Tensor& epsilon, const Tensor& value, const Tensor& gradient, const Tensor& m,
+                           const Tensor& v, const Tensor& step, const std::string& name) {
+  const DType dt = value.dtype();
+  const Tensor one = scalar_constant(g, 1, dt);
+  const Tensor t = step.dtype() == dt ? step : op1(g, "cast", {step}, {{"dtype", dt}});
+  auto mul = [&](const Tensor& a, const Tensor& b) { return op1(g, "multiply", {a, b}); };
+  auto add = [&](const Tensor& a, const Tensor& b) { return op1(g, "add", {a, b}); };
+  auto minus = [&](const Tensor& a, const Tensor& b) { return op1(g, "subtract", {a, b}); };
+  const Tensor m_new = add(mul(beta1, m), mul(minus(one, beta1), gradient));
+  const Tensor v_new = add(mul(beta2, v), mul(minus(one, beta2), op1(g, "square", {gradient})));
+  // The bias-corrected step size.
+  const Tensor lr_t = op1(g, "divide", {mul(learning_rate, op1(g, "square_root", {minus(one, op1(g, "power", {beta2, t}))})),
+                                        minus(one, op1(g, "power", {beta1, t}))});
+  const Tensor update = op1(g, "divide", {mul(lr_t, m_new), add(op1(g, "square_root", {v_new}), epsilon)});
+  return {op1(g, "subtract", {value, update}, {}, name), m_new, v_new};
+}
+
+std::pair<Tensor, Tensor> mean_variance(Graph& g, const Tensor& x, const std::optional<std::vector<int64_t>>& axes,
+                                        bool keepdims, const std::string& name) {
+  Attrs keep{{"keepdims", int64_t(1)}};
+  if (axes) keep["axes"] = *axes;
+  Tensor mean = op1(g, "reduce_mean", {x}, keep, sub(name, "mean"));
+  Attrs var_attrs{{"keepdims", int64_t(keepdims)}};
+  if (axes) var_attrs["axes"] = *axes;
+  const Tensor var = op1(g, "reduce_mean", {op1(g, "square", {op1(g, "subtract", {x, mean})})}, var_attrs,
+                         sub(name, "variance"));
+  if (!keepdims) {
+    std::vector<int64_t> squeezed;
+    if (axes) squeezed = *axes;
+    else for (int64_t d = 0; d < int64_t(x.type().dims.size()); ++d) squeezed.push_back(d);
+    if (axes || x.type().ranked) mean = op1(g, "squeeze", {mean}, {{"axes", squeezed}});
+    else mean = op1(g, "reshape_like", {mean, var});
+  }
+  return {mean, var};
+}
+
+Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis, const std::string& name) {
+  std::vector<Tensor> expanded;
+  for (const Tensor& t : tensors) expanded.push_back(op1(g, "expand_dims", {t}, {{"axes", std::vector<int64_t>{axis}}}));
+  return op1(g, "concat", expanded, {{"axis", axis}}, name);
+}
+
+Tensor basic_index(Graph& g, const Tensor& x, const std::vector<IndexEntry>& key_in) {
+  using K = IndexEntry::Kind;
+  const TensorType& type = x.type();
+  std::vector<IndexEntry> key = key_in;
+  size_t ellipses = 0;
+  for (const IndexEntry& e : key) ellipses += e.kind == K::Ellipsis;
+  if (ellipses > 1) throw GraphError("indexing '" + x.name() + "': an index can only have a single ellipsis ('...')");
+  auto ellipsis_at = [&] {
+    for (size_t i = 0; i < key.size(); ++i)
+      if (key[i].kind == K::Ellipsis) return i;
+    return key.size();
+  };
+  if (ellipses && type.ranked) {  // the ellipsis stands for the dimensions not indexed
+    int64_t used = 0;
+    for (const IndexEntry& e : key) used += e.kind == K::Int || e.kind == K::Slice;
+    const size_t at = ellipsis_at();
+    key.erase(key.begin() + at);
+    key.insert(key.begin() + at, size_t(std::max<int64_t>(0, int64_t(type.dims.size()) - used)), IndexEntry{});
+  }
+  const size_t split = ellipsis_at();
+  const std::vector<IndexEntry> head(key.begin(), key.begin() + split);
+  const std::vector<IndexEntry> tail(key.begin() + std::min(split + 1, key.size()), key.end());
+  Dims starts, ends, steps;
+  std::vector<int64_t> squeeze, new_axes;
+  auto add_entry = [&](const IndexEntry& e, std::optional<size_t> dim) {
+    if (e.kind == K::Slice) {
+      if (e.step == 0) throw ShapeError("slice step cannot be zero (indexing '" + x.name() + "')");
+      starts.push_back(e.start ? *e.start : (e.step > 0 ? 0 : kMax));
+      ends.push_back(e.stop ? *e.stop : (e.step > 0 ? kMax : kMin));
+      steps.push_back(e.step);
+      return false;
+    }
+    const int64_t k = *e.start;
+    if (dim && type.ranked && *dim < type.dims.size() && type.dims[*dim] >= 0) {
+      const int64_t n = type.dims[*dim];
+      if (k < -n || k >= n)
+        throw ShapeError("index " + std::to_string(k) + " is out of range for dimension " + std::to_string(*dim) +
+                         " of '" + x.name() + "' with shape " + dims_text(type));
+    }
+    starts.push_back(k);
+    ends.push_back(k != -1 ? k + 1 : kMax);
+    steps.push_back(1);
+    return true;
+  };
+  for (const IndexEntry& e : head) {  // dimensions counted from the front
+    if (e.kind == K::NewAxis) new_axes.push_back(int64_t(starts.size() - squeeze.size() + new_axes.size()));
+    else if (add_entry(e, starts.size())) squeeze.push_back(int64_t(starts.size()) - 1);
+  }
+  // After an ellipsis on a tensor of unknown rank: dimensions counted from the end.
+  int64_t tail_entries = 0;
+  for (const IndexEntry& e : tail) tail_entries += e.kind != K::NewAxis;
+  const int64_t indexed = int64_t(starts.size()) + tail_entries;
+  if (type.ranked && indexed > int64_t(type.dims.size()))
+    throw ShapeError("too many indices (" + std::to_string(indexed) + ") for '" + x.name() + "' with shape " +
+                     dims_text(type));
+  int64_t seen = 0;
+  for (const IndexEntry& e : tail)
+    if (e.kind != K::NewAxis) {
+      ++seen;
+      if (add_entry(e, std::nullopt)) squeeze.push_back(seen - 1 - tail_entries);
+    }
+  int64_t kept_after = 0;  // result dimensions after this point, for new axes counted from the end
+  for (auto it = tail.rbegin(); it != tail.rend(); ++it) {
+    if (it->kind == K::NewAxis) new_axes.push_back(-1 - kept_after++);
+    else if (it->kind == K::Slice) ++kept_after;
+  }
+  Tensor y = x;
+  if (!starts.empty()) {
+    Attrs a{{"starts", starts}, {"ends", ends}, {"strides", steps}};
+    if (tail_entries) a["trailing"] = tail_entries;
+    y = op1(g, "slice", {x}, a);
+  }
+  if (!squeeze.empty()) y = op1(g, "squeeze", {y}, {{"axes", squeeze}});
+  if (!new_axes.empty()) y = op1(g, "expand_dims", {y}, {{"axes", new_axes}});
+  return y;
+}
+
+}  // namespace ts

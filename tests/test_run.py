@@ -62,16 +62,49 @@ def test_targets_can_be_feeds_constants_and_repeated():
 def test_run_async_and_callbacks():
     g, x, y = gelu_graph()
     exe = g.compile({x: ts.TensorType((-1, 3), ts.float32)}, [y])
-    seen = []
+    seen, called = [], threading.Event()
     futures = [exe.run_async({x: np.full((4, 3), i, np.float32)}) for i in range(8)]
-    futures[0].add_done_callback(lambda f: seen.append(f.done()))
+    futures[0].add_done_callback(lambda f: (seen.append(f.done()), called.set()))
     results = [f.result(timeout=30)[0].numpy() for f in futures]
     for i, r in enumerate(results):
         np.testing.assert_allclose(r, np.full((4, 3), i * 0.5 * (1 + __import__("math").erf(i / 2 ** 0.5))),
                                    rtol=1e-5)
-    assert seen == [True]
+    assert called.wait(30) and seen == [True]
     f = g.run_async({x: np.ones((1, 3), np.float32)}, [y])
     assert f.result().__len__() == 1
+
+
+def test_async_callbacks_run_off_the_caller_and_may_start_runs():
+    """A callback (on a core run thread, or at once when the run is already
+    done) may start another run and wait for it, and a semaphore-of-2
+    training loop keeps two runs in flight and ends with every step applied."""
+    g = ts.Graph()
+    w = g.variable(np.zeros((), np.float32))
+    x = g.placeholder((), ts.float32)
+    step = g.assign(w, w + x)
+    exe = g.compile({x: ts.TensorType((), ts.float32)}, [w], [step])
+    nested = []
+    done = threading.Event()
+
+    def callback(f):
+        nested.append(exe.run_async([np.float32(0)]).result(timeout=30))  # a run from inside a callback
+        done.set()
+
+    exe.run_async([np.float32(0)]).add_done_callback(callback)
+    assert done.wait(30)
+    assert len(nested) == 1
+    slots = threading.Semaphore(2)
+    pending = []
+    for _ in range(50):
+        slots.acquire()
+        f = exe.run_async([np.float32(1)])
+        f.add_done_callback(lambda _f: slots.release())
+        pending.append(f)
+    for f in pending:
+        f.result(timeout=30)
+    assert g.variable_value(w).item() == 50
+    assert repr(pending[-1]) == "<ts.Future finished>"
+    assert pending[-1].exception() is None
 
 
 def test_async_error_is_raised_from_result():

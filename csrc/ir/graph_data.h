@@ -1,6 +1,7 @@
 // The inside of a Graph: nodes and tensors in creation order (a node's inputs
 // always come before it, so creation order is a topological order).
 #pragma once
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <memory>
@@ -33,8 +34,30 @@ struct TensorInfo {
   std::string name;
 };
 
+// Runs that assign variables take turns, like work on one device queue:
+// each reads the values the previous one committed. Released by whichever
+// thread finishes the run, so it is a flag, not a mutex.
+struct RunOrder {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool busy = false;
+  void acquire() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return !busy; });
+    busy = true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      busy = false;
+    }
+    cv.notify_one();
+  }
+};
+
 struct GraphData {
   mutable std::recursive_mutex mu;
+  RunOrder writers;
   std::deque<Node> nodes;
   std::deque<TensorInfo> tensors;
   std::vector<std::vector<int>> control_scopes;

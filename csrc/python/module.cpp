@@ -189,6 +189,7 @@ PYBIND11_MODULE(_core, m) {
   py::class_<NDArray> ndarray(m, "NDArray", py::buffer_protocol());
   py::class_<Tensor> tensor(m, "Tensor");
   py::class_<Operation> operation(m, "Operation");
+  py::class_<Future> future(m, "Future");
   m.def("to_feed", [](const py::handle& obj, DType want, const std::string& name) {
     return to_feed(obj, want, [&] { return name; });
   });
@@ -254,6 +255,10 @@ PYBIND11_MODULE(_core, m) {
              py::gil_scoped_release nogil;
              return e.run(feeds);
            })
+      .def("run_async", [](const Executable& e, const std::vector<NDArray>& feeds) {
+             py::gil_scoped_release nogil;
+             return e.run_async(feeds);
+           })
       .def("run_objects", [](const Executable& e, const py::sequence& values) {
              const auto& feeds = e.feed_tensors();
              if (size_t(py::len(values)) != feeds.size())
@@ -317,7 +322,55 @@ PYBIND11_MODULE(_core, m) {
         py::gil_scoped_release nogil;
         return g.run(feeds, targets, ops, dev);
       })
+      .def("run_async", [](Graph& g, const std::vector<std::pair<Tensor, NDArray>>& feeds,
+                           const std::vector<Tensor>& targets, const std::vector<Operation>& ops, const Device& dev) {
+        py::gil_scoped_release nogil;
+        return g.run_async(feeds, targets, ops, dev);
+      })
       .def_property_readonly("_id", [](const Graph& g) { return reinterpret_cast<uintptr_t>(g.data().get()); });
+
+  // The C++ Future of an asynchronous run; python/tensorstitch/executable.py wraps it.
+  future.def("done", &Future::done)
+      .def("state", [](const Future& f) {
+        switch (f.state()) {
+          case Future::State::Pending: return "pending";
+          case Future::State::Running: return "running";
+          case Future::State::Finished: return "finished";
+          case Future::State::Failed: return "failed";
+        }
+        return "pending";
+      })
+      .def("wait", [](const Future& f, std::optional<double> timeout) {
+        py::gil_scoped_release nogil;
+        return f.wait(timeout ? std::max(0.0, *timeout) : -1.0);
+      }, py::arg("timeout") = py::none())
+      .def("result", [](const Future& f) {
+        py::gil_scoped_release nogil;
+        return f.result();
+      })
+      .def("on_done", [](const Future& f, py::function fn) {
+        // The callable is released, and called, holding the GIL; it runs on a
+        // run thread (or here, when the run is already done). Nothing runs
+        // once the interpreter is finalizing.
+        auto held = std::shared_ptr<py::function>(new py::function(std::move(fn)), [](py::function* p) {
+          if (_Py_IsFinalizing()) return;  // leaked: the interpreter is going away
+          py::gil_scoped_acquire gil;
+          delete p;
+        });
+        f.on_done([held] {
+          if (_Py_IsFinalizing()) return;
+          py::gil_scoped_acquire gil;
+          try {
+            (*held)();
+          } catch (py::error_already_set& e) {
+            e.discard_as_unraisable("tensorstitch Future callback");
+          }
+        });
+      });
+  m.def("drain_async_runs", [] {
+    py::gil_scoped_release nogil;
+    drain_async_runs();
+  });
 
   // Composites (csrc/ir/composites.cpp, bound after the classes they name): the front's sugar lowers through these.
   m.def("weak_scalar_dtype", [](const std::string& kind, std::optional<DType> like) {

@@ -8,6 +8,7 @@
 #include "ops/op_def.h"
 #include "runtime/backend.h"
 #include "runtime/executable_data.h"
+#include "runtime/run_queue.h"
 
 namespace ts {
 
@@ -44,29 +45,77 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-std::vector<NDArray> execute(const Plan& plan, Backend& backend, uint64_t run_index, detail::GraphData& g,
-                             const std::vector<NDArray>& feeds) {
-  std::vector<NDArray> slots(plan.num_slots);
+// What a run holds until its stream drains.
+struct RunState {
+  std::shared_ptr<const Plan> plan;
+  std::shared_ptr<detail::GraphData> g;
+  bool ordered = false;  // holds the graph's writer turn until finished
+  ~RunState() {
+    if (ordered) g->writers.release();
+  }
+  std::vector<NDArray> slots;
+  std::map<int, NDArray> state;  // the run's view of its variables: committed only if every step succeeds
+  std::shared_ptr<void> arena;
+  std::unique_ptr<Stream> stream;
+};
+
+// The targets, and the variables committed; runs once the stream has drained.
+std::vector<NDArray> finish(RunState& run) {
+  const Plan& plan = *run.plan;
+  std::vector<NDArray> results;
+  for (size_t i = 0; i < plan.target_slots.size(); ++i) {
+    const NDArray& r = run.slots[plan.target_slots[i]];
+    results.push_back(plan.copy_target[i] ? r.clone() : r);
+  }
+  // The run's own buffers become the variables' values (the previous ones
+  // are released when no reader holds them); values whose memory is not the
+  // run's own are copied, so a variable never shares memory with a caller's
+  // array.
+  std::map<int, NDArray> commit;
+  for (const Step& st : plan.steps)
+    if (st.kind == Step::Kind::Assign) commit[st.variable] = st.copy_value ? NDArray() : run.state[st.variable];
+  for (auto& kv : commit)
+    if (!kv.second.defined()) kv.second = run.state[kv.first].clone();
+  if (!commit.empty()) {
+    std::lock_guard<std::recursive_mutex> lock(run.g->mu);
+    for (auto& kv : commit) run.g->variable_values[kv.first] = kv.second;
+  }
+  return results;
+}
+
+using Done = std::function<void(std::vector<NDArray>, std::exception_ptr)>;
+
+// Launches every step of the plan on a new stream of `backend`; `done` gets
+// the results (or the error) when the backend reports the stream drained.
+// Errors while launching are thrown here.
+void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t run_index,
+                std::shared_ptr<detail::GraphData> g, const std::vector<NDArray>& feeds, Done done) {
+  auto run = std::make_shared<RunState>();
+  run->plan = std::move(plan_ptr);
+  run->g = std::move(g);
+  const Plan& plan = *run->plan;
+  if (plan.assigns) {
+    run->g->writers.acquire();
+    run->ordered = true;
+  }
+  std::vector<NDArray>& slots = run->slots;
+  slots.resize(plan.num_slots);
   for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = feeds[i];
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
-  // The run's own view of its variables: committed only if every step succeeds.
-  std::map<int, NDArray> state;
   {
-    std::lock_guard<std::recursive_mutex> lock(g.mu);
-    for (int v : plan.variables) state[v] = g.variable_values.at(v);
+    std::lock_guard<std::recursive_mutex> lock(run->g->mu);
+    for (int v : plan.variables) run->state[v] = run->g->variable_values.at(v);
   }
-  std::map<int, bool> written;
   std::vector<NDArray> ins, outs;
-  const std::shared_ptr<void> arena = plan.arena_bytes ? backend.allocate(size_t(plan.arena_bytes)) : nullptr;
-  char* const arena_base = static_cast<char*>(arena.get());
-  const std::unique_ptr<Stream> stream = backend.new_stream();
-  stream->run_index = run_index;
+  if (plan.arena_bytes) run->arena = backend.allocate(size_t(plan.arena_bytes));
+  char* const arena_base = static_cast<char*>(run->arena.get());
+  run->stream = backend.new_stream();
+  run->stream->run_index = run_index;
   for (const Step& st : plan.steps) {
     if (st.kind == Step::Kind::ReadVariable) {
-      slots[st.out[0]] = state.at(st.variable);
+      slots[st.out[0]] = run->state.at(st.variable);
     } else if (st.kind == Step::Kind::Assign) {
-      state[st.variable] = slots[st.in[1]];
-      written[st.variable] = true;
+      run->state[st.variable] = slots[st.in[1]];
     } else if (st.kind == Step::Kind::View) {
       slots[st.out[0]] = slots[st.in[0]].reshaped(st.out_types[0].dims);
     } else {
@@ -76,48 +125,46 @@ std::vector<NDArray> execute(const Plan& plan, Backend& backend, uint64_t run_in
       for (size_t k = 0; k < st.out.size(); ++k) {
         const TensorType& t = st.out_types[k];
         outs[k] = st.arena_offset[k] >= 0
-                      ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, arena, backend.device())
+                      ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, run->arena, backend.device())
                       : backend.empty(t.dims, t.dtype);
       }
       backend.launch(*st.kernel, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
-                     *stream);
+                     *run->stream);
       for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }
     for (int s : st.release) slots[s] = NDArray();
   }
-  // The CPU completes in order (the callback runs at once); a device backend
-  // calls back from its own thread when the stream drains.
-  std::mutex m;
-  std::condition_variable cv;
-  bool drained = false;
-  backend.on_complete(*stream, [&] {
-    std::lock_guard<std::mutex> lock(m);
-    drained = true;
-    cv.notify_one();
+  // The CPU calls back at once; a device backend from its own thread.
+  Stream& stream = *run->stream;
+  backend.on_complete(stream, [run, done = std::move(done)] {
+    std::vector<NDArray> results;
+    std::exception_ptr error;
+    try {
+      results = finish(*run);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (run->ordered) {  // the next writer may start before this one's caller wakes
+      run->ordered = false;
+      run->g->writers.release();
+    }
+    done(std::move(results), error);
   });
-  {
-    std::unique_lock<std::mutex> lock(m);
-    cv.wait(lock, [&] { return drained; });
+}
+
+// The concrete types of the feeds, validated against the executable's.
+std::vector<TensorType> feed_signature(const detail::ExecutableData& d, const std::vector<NDArray>& feeds) {
+  if (feeds.size() != d.feeds.size())
+    throw FeedError("run: got " + std::to_string(feeds.size()) + " feeds; expected " + std::to_string(d.feeds.size()));
+  std::vector<TensorType> types;
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    if (!feeds[i].defined()) throw FeedError(feed_where(d.feeds[i]) + ": no array given");
+    if (feeds[i].device() != d.device)
+      throw DeviceError(feed_where(d.feeds[i]) + ": array is on " + feeds[i].device().str() + "; expected " + d.device.str());
+    types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
+    check_fits(d.feeds[i], types.back(), d.feed_types[i]);
   }
-  std::vector<NDArray> results;
-  for (size_t i = 0; i < plan.target_slots.size(); ++i) {
-    const NDArray& r = slots[plan.target_slots[i]];
-    results.push_back(plan.copy_target[i] ? r.clone() : r);
-  }
-  if (!written.empty()) {
-    // The run's own buffers become the variables' values (the previous ones
-    // are released when no reader holds them); values whose memory is not
-    // the run's own are copied, so a variable never shares memory with a
-    // caller's array.
-    std::map<int, NDArray> commit;
-    for (const Step& st : plan.steps)
-      if (st.kind == Step::Kind::Assign) commit[st.variable] = st.copy_value ? NDArray() : state[st.variable];
-    for (auto& kv : commit)
-      if (!kv.second.defined()) kv.second = state[kv.first].clone();
-    std::lock_guard<std::recursive_mutex> lock(g.mu);
-    for (auto& kv : commit) g.variable_values[kv.first] = kv.second;
-  }
-  return results;
+  return types;
 }
 
 }  // namespace
@@ -204,19 +251,42 @@ std::shared_ptr<ExecutableData> make_executable(const std::shared_ptr<GraphData>
 }  // namespace detail
 
 std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
-  if (feeds.size() != d_->feeds.size())
-    throw FeedError("run: got " + std::to_string(feeds.size()) + " feeds; expected " +
-                    std::to_string(d_->feeds.size()));
-  std::vector<TensorType> types;
-  for (size_t i = 0; i < feeds.size(); ++i) {
-    if (!feeds[i].defined()) throw FeedError(feed_where(d_->feeds[i]) + ": no array given");
-    if (feeds[i].device() != d_->device)
-      throw DeviceError(feed_where(d_->feeds[i]) + ": array is on " + feeds[i].device().str() + "; expected " + d_->device.str());
-    types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
-    check_fits(d_->feeds[i], types.back(), d_->feed_types[i]);
-  }
-  const std::shared_ptr<const Plan> plan = d_->plan_for(types);
-  return execute(*plan, *d_->backend, d_->runs++, *d_->g, feeds);
+  const std::shared_ptr<const Plan> plan = d_->plan_for(feed_signature(*d_, feeds));
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;
+  std::vector<NDArray> results;
+  std::exception_ptr error;
+  launch_run(plan, *d_->backend, d_->runs++, d_->g, feeds, [&](std::vector<NDArray> r, std::exception_ptr e) {
+    std::lock_guard<std::mutex> lock(m);
+    results = std::move(r);
+    error = e;
+    finished = true;
+    cv.notify_one();
+  });
+  std::unique_lock<std::mutex> lock(m);
+  cv.wait(lock, [&] { return finished; });
+  if (error) std::rethrow_exception(error);
+  return results;
+}
+
+Future Executable::run_async(const std::vector<NDArray>& feeds) const {
+  Future f;
+  // Validation, compiling and launching happen on a run thread; their
+  // errors arrive through the Future, like the run's own.
+  post_run([d = d_, feeds, f] {
+    f.set_running();
+    try {
+      const std::shared_ptr<const Plan> plan = d->plan_for(feed_signature(*d, feeds));
+      launch_run(plan, *d->backend, d->runs++, d->g, feeds, [f](std::vector<NDArray> r, std::exception_ptr e) {
+        if (e) f.fail(e);
+        else f.finish(std::move(r));
+      });
+    } catch (...) {
+      f.fail(std::current_exception());
+    }
+  });
+  return f;
 }
 
 const std::vector<Tensor>& Executable::feed_tensors() const { return d_->feeds; }
@@ -273,8 +343,8 @@ Executable Graph::compile(const std::vector<std::pair<Tensor, TensorType>>& feed
   return Executable(d);
 }
 
-std::vector<NDArray> Graph::run(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
-                                const std::vector<Operation>& target_ops, Device device) {
+Executable Graph::executable_for(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                                 const std::vector<Operation>& target_ops, Device device) {
   // One executable per (feeds, targets, target ops, device); it caches a plan per signature.
   detail::RunKey key;
   key.device = device;
@@ -302,9 +372,21 @@ std::vector<NDArray> Graph::run(const std::vector<std::pair<Tensor, NDArray>>& f
     runs_->entries.emplace_front(std::move(key), exe);
     if (runs_->entries.size() > detail::RunCache::kMaxEntries) runs_->entries.pop_back();
   }
+  return Executable(exe);
+}
+
+std::vector<NDArray> Graph::run(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                                const std::vector<Operation>& target_ops, Device device) {
   std::vector<NDArray> arrays;
   for (const auto& f : feeds) arrays.push_back(f.second);
-  return Executable(exe).run(arrays);
+  return executable_for(feeds, targets, target_ops, device).run(arrays);
+}
+
+Future Graph::run_async(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                        const std::vector<Operation>& target_ops, Device device) {
+  std::vector<NDArray> arrays;
+  for (const auto& f : feeds) arrays.push_back(f.second);
+  return executable_for(feeds, targets, target_ops, device).run_async(arrays);
 }
 
 }  // namespace ts

@@ -208,6 +208,7 @@ Plan build_plan(Program p, Backend& backend) {
     if (n.def->state != StateRole::None) {
       st.variable = n.def->state == StateRole::Variable ? n.id : p.g->tensors[n.inputs[0]].producer;
       st.kind = n.def->state == StateRole::Assign ? Step::Kind::Assign : Step::Kind::ReadVariable;
+      plan.assigns = plan.assigns || st.kind == Step::Kind::Assign;
       vars.insert(st.variable);
     }
     plan.steps.push_back(st);

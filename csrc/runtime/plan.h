@@ -39,6 +39,7 @@ struct Plan {
   // copy: results never alias state that outlives the run.
   std::vector<bool> copy_target;
   std::vector<int> variables;                  // variable node ids read or assigned
+  bool assigns = false;                        // some step assigns a variable
   int64_t arena_bytes = 0;   // one block per run holds every intermediate
   int64_t output_bytes = 0;  // results with memory of their own (targets, assigned values)
   int64_t peak_bytes = 0;

@@ -1,6 +1,5 @@
 """Compiled executables, futures for asynchronous runs, and feed conversion."""
-import concurrent.futures
-import os
+import atexit
 
 import numpy as np
 
@@ -78,53 +77,48 @@ def feed_array(dtype, value, name=""):
     return asarray(converted)
 
 
-_pool = None
-
-
-def _executor():
-    global _pool
-    if _pool is None:
-        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2),
-                                                      thread_name_prefix="tensorstitch")
-    return _pool
-
-
 class Future:
     """The result of ``run_async``: ``result(timeout=None)``, ``done()``,
-    ``add_done_callback(fn)`` (fn receives this Future)."""
+    ``exception(timeout=None)``, ``add_done_callback(fn)`` (fn receives this
+    Future). The core completes it when the run's device work has finished;
+    callbacks run on the core's run threads."""
 
     __slots__ = ("_f",)
 
     def __init__(self, f):
         self._f = f
 
-    @classmethod
-    def _submit(cls, fn, *args):
-        """Run ``fn(*args)`` on the run-async thread pool."""
-        return cls(_executor().submit(fn, *args))
-
     def result(self, timeout=None):
-        """The run's outputs; raises the run's exception."""
-        return self._f.result(timeout)
+        """The run's outputs; raises the run's exception, or TimeoutError."""
+        if not self._f.wait(timeout):
+            raise TimeoutError(f"the run did not finish within {timeout} s")
+        return self._f.result()
 
     def done(self):
         """True once the run has finished (or failed)."""
         return self._f.done()
 
     def exception(self, timeout=None):
-        """The run's exception, or None."""
-        return self._f.exception(timeout)
+        """The run's exception, or None; raises TimeoutError."""
+        try:
+            self.result(timeout)
+        except TimeoutError:
+            raise
+        except Exception as e:  # the run's own error is the answer here
+            return e
+        return None
 
     def add_done_callback(self, fn):
         """Call ``fn(future)`` when the run finishes (at once if it has)."""
-        self._f.add_done_callback(lambda _: fn(self))
+        self._f.on_done(lambda: fn(self))
 
     def __repr__(self):
-        if not self._f.done():
-            state = "running" if self._f.running() else "pending"
-        else:
-            state = "failed" if self._f.exception() is not None else "finished"
-        return f"<ts.Future {state}>"
+        return f"<ts.Future {self._f.state()}>"
+
+
+# Runs still in flight finish before the interpreter does: their arrays and
+# callbacks need it.
+atexit.register(_core.drain_async_runs)
 
 
 class Executable:
@@ -200,7 +194,7 @@ class Executable:
         arrays = [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
         if len(arrays) != len(self._feeds):
             raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
-        return Future._submit(self._exe.run, arrays)
+        return Future(self._exe.run_async(arrays))
 
     def explain(self, feeds=None):
         """The plan: kernels with the ops inside each, bytes moved, buffers and

@@ -717,8 +717,12 @@ class Graph:
 
     def run_async(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                   target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Future:
-        """Like ``run`` but returns a ``ts.Future``."""
-        return Future._submit(self.run, feeds, targets, target_ops, device)
+        """Like ``run`` but returns a ``ts.Future`` at once."""
+        targets, single = _targets(targets)
+        pairs = [(self._feed_key(ph)._t, _core.to_feed(v, self._feed_key(ph).dtype, self._feed_key(ph).name))
+                 for ph, v in (feeds or {}).items()]
+        ops = [unwrap_op(o, self) for o in target_ops]
+        return Future(self._g.run_async(pairs, [self._target(t) for t in targets], ops, resolve_device(device)))
 
     def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                 target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Executable:

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tensorstitch/future.h"
 #include "tensorstitch/ndarray.h"
 #include "tensorstitch/tensor.h"
 
@@ -21,6 +22,9 @@ class Executable {
   // Feeds in the order of feed_tensors(). Validates them (FeedError), runs,
   // and commits variable assignments only if the whole run succeeded.
   std::vector<NDArray> run(const std::vector<NDArray>& feeds) const;
+  // Returns at once; validation, compile and run errors arrive through the
+  // Future. Several runs may be in flight.
+  Future run_async(const std::vector<NDArray>& feeds) const;
   const std::vector<Tensor>& feed_tensors() const;
   const std::vector<Tensor>& targets() const;
   // The plan for the given concrete feed types (kernels, buffers, peak memory).

@@ -56,10 +56,16 @@ class Graph {
                            const std::vector<Tensor>& targets,
                            const std::vector<Operation>& target_ops = {},
                            Device device = default_device());
+  // run() without waiting: the Future completes when the run has.
+  Future run_async(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                   const std::vector<Operation>& target_ops = {}, Device device = default_device());
 
   const std::shared_ptr<detail::GraphData>& data() const { return d_; }
 
  private:
+  // run()'s cached executable for these feeds, targets and device.
+  Executable executable_for(const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
+                            const std::vector<Operation>& target_ops, Device device);
   std::shared_ptr<detail::GraphData> d_;
   // run()'s executables. They hold the graph, so the cache belongs to the
   // handles (copies share it), never to the graph: dropping the last handle

@@ -4,6 +4,7 @@
 #include "tensorstitch/dtype.h"
 #include "tensorstitch/error.h"
 #include "tensorstitch/executable.h"
+#include "tensorstitch/future.h"
 #include "tensorstitch/composites.h"
 #include "tensorstitch/graph.h"
 #include "tensorstitch/ndarray.h"

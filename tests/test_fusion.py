@@ -1,6 +1,7 @@
 """Stitching: known patterns compile to the expected number of kernels, a
 tensor used by several regions is computed once. Random graphs, fused and
 unfused against NumPy, are in test_random_graphs.py."""
+import os
 import re
 
 import numpy as np
@@ -174,3 +175,27 @@ def test_per_row_values_without_their_axis_broadcast_as_numpy_says(fusion):
     # Separate runs: s must have no users outside the kernel that could pull it in.
     np.testing.assert_allclose(g.run({x: xv}, [y])[0].numpy(), xv - xv.max(-1, keepdims=True) + sv, rtol=1e-5)
     np.testing.assert_allclose(g.run({x: xv}, [z])[0].numpy(), -sv * 2 + sv.mean(), rtol=1e-5)
+
+
+def test_reductions_take_elementwise_epilogues():
+    """sqrt(sum(x²)) and friends: the ops after a trailing-axes reduction run
+    on its output in the same kernel, reading other output-shaped inputs."""
+    rng = np.random.default_rng(11)
+    xv = rng.normal(size=(6, 5, 7)).astype(np.float32)
+    sv = rng.uniform(0.5, 2, size=(6,)).astype(np.float32)
+    g = ts.Graph()
+    x, s = g.placeholder((6, 5, 7), ts.float32), g.placeholder((6,), ts.float32)
+    norm = g.square_root(g.reduce_sum(x * x))
+    per_row = g.reduce_max(g.exp(x), axes=[1, 2]) * s + 1.0
+    over = g.greater(g.reduce_mean(x, axes=[2], keepdims=True), 0.0)  # a bool result
+    for target, want in [(norm, np.sqrt((xv.astype(np.float64) ** 2).sum())),
+                         (per_row, np.exp(xv.astype(np.float64)).max(axis=(1, 2)) * sv + 1),
+                         (over, xv.mean(axis=2, keepdims=True) > 0)]:
+        exe = g.compile({x: ts.TensorType((6, 5, 7), ts.float32), s: ts.TensorType((6,), ts.float32)}, [target])
+        got = np.asarray(exe.run([xv, sv])[0])
+        if os.environ.get("TENSORSTITCH_FUSION") != "0":
+            assert kernels(exe) == 1, exe.explain()
+        if want.dtype == bool:
+            np.testing.assert_array_equal(got, want)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5)

@@ -20,6 +20,8 @@ struct KernelOperand {
   // Row kernels: the same values in every row (a scalar, or a vector along
   // the last axis such as layer norm's gamma), loaded once per thread.
   bool invariant = false;
+  // Reduce kernels: read by the epilogue, so broadcast against the output.
+  bool epilogue = false;
 };
 
 // One step of a kernel body: dst = scalar(a, b, c), or (Row kernels) dst =
@@ -42,7 +44,7 @@ struct KernelDesc {
   enum class Kind {
     Op,           // one op run by the backend's kernel for it (by name)
     Elementwise,  // body over the iteration space
-    Reduce,       // body, then a reduction over trailing axes
+    Reduce,       // body, then a reduction over trailing axes, then the epilogue
     Row,          // body one row at a time, with per-row reductions inside
     Matmul,       // a contraction, then the body as its epilogue
   };
@@ -53,9 +55,14 @@ struct KernelDesc {
   Dims space;                      // the iteration space (a reduction's input shape)
   std::vector<KernelOperand> inputs;
   std::vector<bool> value_read;    // per input: false when only its shape is read (Op kernels)
-  std::vector<KernelStep> body;
+  std::vector<KernelStep> body;    // Reduce kernels: the prologue steps, then the epilogue's
   int num_regs = 0;
-  int value_reg = -1;              // the register stored (or reduced)
+  int value_reg = -1;              // the register stored (Reduce kernels: reduced)
+  // Reduce kernels with an epilogue: the register the reduced values are put
+  // in, and the one stored (value_reg otherwise).
+  int reduced_reg = -1;
+  int result_reg = -1;
+  size_t epilogue_step = 0;        // Reduce kernels: body[epilogue_step:] is the epilogue
   std::vector<TensorType> outputs;
   Combiner reduce{};               // Reduce kernels
   int64_t row = 1;                 // Reduce: elements per output; Row: row length

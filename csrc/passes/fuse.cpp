@@ -191,6 +191,11 @@ void fuse(Program& p, bool enabled) {
       shape = p.types.at(p.resolve(n.inputs[0])).dims;
     }
     region_of[id] = index;
+    // Once an elementwise region takes in a reduction, that reduction and
+    // the members above it (its prologue) have the reduction's input shape;
+    // the members below it are its epilogue.
+    Dims prologue_shape;
+    std::unordered_set<int> upstream;
     // Pull producers in while all their users are already inside.
     std::vector<int> work = r.kind == Region::Kind::Single ? std::vector<int>{} : std::vector<int>{id};
     while (!work.empty()) {
@@ -210,8 +215,20 @@ void fuse(Program& p, bool enabled) {
           all_inside = all_inside && region_of.count(u) && region_of[u] == index &&
                        !(r.kind == Region::Kind::Matmul && u == r.anchor);
         const detail::Node& pn = p.node(q);
-        if (!all_inside || p.types.at(t).dims != shape) continue;
+        const bool above = upstream.count(m.id) != 0;
+        if (!all_inside || p.types.at(t).dims != (above ? prologue_shape : shape)) continue;
+        DType reduced;
         if (stitchable(p, pn) && register_type(p, pn) == r.compute) {
+          region_of[q] = index;
+          r.nodes.push_back(q);
+          work.push_back(q);
+          if (above) upstream.insert(q);
+        } else if (r.kind == Region::Kind::Elementwise && is_reduction_anchor(p, pn, &reduced) &&
+                   reduced == r.compute && p.types.at(p.resolve(pn.inputs[0])).dims != shape) {
+          r.kind = Region::Kind::Reduce;
+          r.anchor = q;
+          prologue_shape = p.types.at(p.resolve(pn.inputs[0])).dims;
+          upstream.insert(q);
           region_of[q] = index;
           r.nodes.push_back(q);
           work.push_back(q);
@@ -223,6 +240,9 @@ void fuse(Program& p, bool enabled) {
         }
       }
     }
+    if (r.kind == Region::Kind::Reduce && r.anchor != r.root)
+      for (int m : r.nodes)
+        if (!upstream.count(m)) r.epilogue.push_back(m);
     // Members in execution order (the schedule's order is topological).
     std::sort(r.nodes.begin(), r.nodes.end(), [&](int a, int b) { return position[a] < position[b]; });
     found.push_back(r);

@@ -113,6 +113,61 @@ std::shared_ptr<const KernelDesc> lower_node(const Program& p, const detail::Nod
   return lower_region(p, r);
 }
 
+namespace {
+
+// Lowers `body` (members in execution order) into k: the tensors it reads
+// from memory become operands (of the epilogue phase when `epilogue`),
+// loaded into registers numbered from `first_reg`; `preset` maps tensors
+// already in registers. Returns the register holding `value_tensor`.
+int lower_body(const Program& p, KernelDesc& k, const std::vector<const detail::Node*>& body, int value_tensor,
+               int first_reg, bool epilogue, const std::map<int, int>& preset, const Dims& row_space) {
+  std::set<int> produced, external;
+  for (const detail::Node* n : body) produced.insert(n->outputs[0]);
+  std::vector<size_t> operands;  // indices into k.inputs
+  auto add_input = [&](int t) {
+    if (produced.count(t) || preset.count(t) || !external.insert(t).second) return;
+    KernelOperand o;
+    o.tensor = t;
+    o.type = p.types.at(t);
+    o.epilogue = epilogue;
+    operands.push_back(k.inputs.size());
+    k.inputs.push_back(o);
+    k.value_read.push_back(true);
+  };
+  for (const detail::Node* n : body)
+    for (int t : n->inputs) add_input(p.resolve(t));
+  add_input(value_tensor);
+  std::map<int, int> last_use;
+  for (size_t i = 0; i < body.size(); ++i)
+    for (int t : body[i]->inputs) last_use[p.resolve(t)] = int(i);
+  last_use[value_tensor] = int(body.size());
+  Builder b{p, k};
+  b.next = first_reg;
+  b.reg = preset;
+  std::set<int> invariant;
+  const bool row = k.kind == KernelDesc::Kind::Row;
+  for (size_t j : operands) {
+    KernelOperand& o = k.inputs[j];
+    if (!last_use.count(o.tensor)) continue;
+    o.reg = b.take();
+    b.reg[o.tensor] = o.reg;
+    const Dims& dims = o.type.dims;
+    o.invariant = row && num_elements(dims) == (dims.empty() ? 1 : dims.back());
+    if (o.invariant) invariant.insert(o.reg);
+  }
+  for (size_t i = 0; i < body.size(); ++i) {
+    const detail::Node& n = *body[i];
+    const bool per_row = row && p.types.at(n.outputs[0]).dims != row_space;
+    add_step(b, n, per_row, [&](int t) {
+      return last_use[t] == int(i) && t != value_tensor && !invariant.count(b.reg.at(t));
+    });
+  }
+  k.num_regs = std::max(k.num_regs, b.next);
+  return b.reg.at(value_tensor);
+}
+
+}  // namespace
+
 std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r) {
   const detail::Node& root = p.node(r.root);
   if (r.kind == Region::Kind::Single && !has_kernel(*root.def)) return nullptr;
@@ -138,25 +193,18 @@ std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r
             : kind == Region::Kind::Row       ? KernelDesc::Kind::Row
                                               : KernelDesc::Kind::Matmul;
   k->compute = r.kind == Region::Kind::Single ? register_type(p, root) : r.compute;
-  std::vector<const detail::Node*> body;
-  for (int id : r.nodes)
-    if (id != r.anchor) body.push_back(&p.node(id));
-  std::set<int> produced, external;
-  for (const detail::Node* n : body) produced.insert(n->outputs[0]);
-  auto add_input = [&](int t, bool loaded) {
-    if (produced.count(t) || !external.insert(t).second) return;
-    KernelOperand o;
-    o.tensor = t;
-    o.type = p.types.at(t);
-    o.reg = loaded ? 0 : -1;  // assigned below
-    k->inputs.push_back(o);
-    k->value_read.push_back(true);
-  };
+  std::vector<const detail::Node*> body, epilogue;
+  const detail::Node* anchor = r.anchor >= 0 ? &p.node(r.anchor) : nullptr;
+  const std::set<int> after(r.epilogue.begin(), r.epilogue.end());
+  for (int id : r.nodes) {
+    if (id == r.anchor) continue;
+    (after.count(id) ? epilogue : body).push_back(&p.node(id));
+  }
   if (kind == Region::Kind::Matmul) {
     // Inputs 0 and 1: the contraction's operands, read by it from memory
     // (the epilogue may read them again as inputs of its own).
-    k->node = &p.node(r.anchor);
-    for (int t : k->node->inputs) {
+    k->node = anchor;
+    for (int t : anchor->inputs) {
       KernelOperand o;
       o.tensor = p.resolve(t);
       o.type = p.types.at(o.tensor);
@@ -164,54 +212,35 @@ std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r
       k->value_read.push_back(true);
     }
   }
-  for (const detail::Node* n : body)
-    for (int t : n->inputs) add_input(p.resolve(t), true);
-  const int value_tensor = kind == Region::Kind::Reduce ? p.resolve(root.inputs[0]) : root.outputs[0];
-  add_input(value_tensor, true);
-  if (kind == Region::Kind::Matmul)
-    for (size_t j = 2; j < k->inputs.size(); ++j)
-      if (k->inputs[j].tensor == k->node->outputs[0]) k->contraction_input = int(j);
+  const int value_tensor = kind == Region::Kind::Reduce ? p.resolve(anchor->inputs[0]) : root.outputs[0];
   k->space = kind == Region::Kind::Reduce ? p.types.at(value_tensor).dims
              : kind == Region::Kind::Row  ? r.space
                                           : p.types.at(root.outputs[0]).dims;
-
-  std::map<int, int> last_use;
-  for (size_t i = 0; i < body.size(); ++i)
-    for (int t : body[i]->inputs) last_use[p.resolve(t)] = int(i);
-  last_use[value_tensor] = int(body.size());
-  Builder b{p, *k};
-  std::set<int> invariant;
-  for (size_t j = 0; j < k->inputs.size(); ++j) {
-    KernelOperand& o = k->inputs[j];
-    const bool used = o.reg == 0 && (last_use.count(o.tensor) || o.tensor == value_tensor);
-    o.reg = used ? b.take() : -1;
-    if (!used) continue;
-    b.reg[o.tensor] = o.reg;
-    const Dims& dims = o.type.dims;
-    o.invariant = kind == Region::Kind::Row && num_elements(dims) == (dims.empty() ? 1 : dims.back());
-    if (o.invariant) invariant.insert(o.reg);
-  }
-  for (size_t i = 0; i < body.size(); ++i) {
-    const detail::Node& n = *body[i];
-    const bool per_row = kind == Region::Kind::Row && p.types.at(n.outputs[0]).dims != r.space;
-    add_step(b, n, per_row, [&](int t) {
-      return last_use[t] == int(i) && t != value_tensor && !invariant.count(b.reg.at(t));
-    });
-  }
-  k->num_regs = b.next;
-  k->value_reg = b.reg.at(value_tensor);
+  k->value_reg = lower_body(p, *k, body, value_tensor, 0, false, {}, r.space);
+  k->result_reg = k->value_reg;
+  k->epilogue_step = k->body.size();
+  if (kind == Region::Kind::Matmul)
+    for (size_t j = 2; j < k->inputs.size(); ++j)
+      if (k->inputs[j].tensor == anchor->outputs[0]) k->contraction_input = int(j);
   if (kind == Region::Kind::Row) {
     k->row = k->space.back();
     k->row_result = p.types.at(root.outputs[0]).dims != r.space;
   }
   if (kind == Region::Kind::Reduce) {
-    k->node = &root;
-    k->reduce = root.def->reduction;
-    const int64_t total = num_elements(k->space), outs = num_elements(k->outputs[0].dims);
+    k->node = anchor;
+    k->reduce = anchor->def->reduction;
+    const int64_t total = num_elements(k->space), outs = num_elements(p.types.at(anchor->outputs[0]).dims);
     k->row = outs ? total / outs : 0;
-    k->ops.push_back(root.type);
+    k->ops.push_back(anchor->type);
+    if (!epilogue.empty()) {
+      // The epilogue runs over the output, after the prologue's registers,
+      // on the reduced values held in `reduced_reg`.
+      k->reduced_reg = k->num_regs;
+      k->result_reg = lower_body(p, *k, epilogue, root.outputs[0], k->num_regs + 1, true,
+                                 {{anchor->outputs[0], k->reduced_reg}}, r.space);
+    }
   }
-  if (kind == Region::Kind::Matmul) k->ops.insert(k->ops.begin(), k->node->type);
+  if (kind == Region::Kind::Matmul) k->ops.insert(k->ops.begin(), anchor->type);
   return k;
 }
 

@@ -12,15 +12,17 @@
 namespace ts {
 
 // A unit of execution (DESIGN.md): one op, or elementwise ops stitched into
-// one kernel, optionally around an anchor whose epilogue (matmul) or
-// prologue (reduction) they are.
+// one kernel, optionally around an anchor: a matmul (they are its
+// epilogue) or a trailing-axes reduction (they are its prologue, shaped like
+// its input, and its epilogue, shaped like its output).
 struct Region {
   // Row: values of one shape S and of S with its last dimension 1 (from
   // last-axis reductions), computed one row at a time.
   enum class Kind { Single, Elementwise, Reduce, Matmul, Row };
   Kind kind = Kind::Single;
-  std::vector<int> nodes;  // members in execution order (a matmul anchor first, a reduction anchor last)
+  std::vector<int> nodes;  // members in execution order
   int anchor = -1;         // the matmul or reduction node, if any
+  std::vector<int> epilogue;  // Reduce: the members after the reduction
   int root = -1;           // the node whose output leaves the region
   DType compute = DType::Float32;  // register type of a fused region: float32, float64 or int64
   Dims space;  // Row regions: the full shape whose rows are computed

@@ -42,8 +42,9 @@ void load(const FusedKernel& k, size_t j, const void* base, int64_t s, int64_t n
       return;
     }
     // Broadcast or strided: walk rows of the innermost dimension.
-    const Dims& shape = k.bc.shape;
-    const Dims& st = k.bc.strides[j];
+    const Broadcast& bc = k.d().inputs[j].epilogue ? k.bc_out : k.bc;
+    const Dims& shape = bc.shape;
+    const Dims& st = bc.strides[j];
     const int rank = int(shape.size());
     std::array<int64_t, 17> idx;  // per tile: no heap allocation (collapsed rank <= 16)
     int64_t off = 0;
@@ -91,16 +92,29 @@ void apply(const FusedKernel::Instr& ins, C* d, const C* a, const C* b, const C*
   }
 }
 
+// Runs one phase over elements [s, s + n) of its space: loads the phase's
+// operands, then steps [begin, end).
 template <class C>
-const C* evaluate(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs) {
-  for (size_t j = 0; j < k.d().inputs.size(); ++j)
-    if (k.d().inputs[j].reg >= 0) load<C>(k, j, in[j], s, n, regs + k.d().inputs[j].reg * kTile);
+void run_phase(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs, bool epilogue,
+               size_t begin, size_t end) {
+  for (size_t j = 0; j < k.d().inputs.size(); ++j) {
+    const KernelOperand& o = k.d().inputs[j];
+    if (o.reg >= 0 && o.epilogue == epilogue) load<C>(k, j, in[j], s, n, regs + o.reg * kTile);
+  }
   auto reg = [&](int r) { return r < 0 ? nullptr : regs + r * kTile; };
-  for (const FusedKernel::Instr& ins : k.code) {
+  for (size_t i = begin; i < end; ++i) {
+    const FusedKernel::Instr& ins = k.code[i];
     apply<C>(ins, reg(ins.dst), reg(ins.a), reg(ins.b), reg(ins.c), n);
   }
+}
+
+// The kernel's value register for elements [s, s + n) of the iteration space.
+template <class C>
+const C* evaluate(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs) {
+  run_phase<C>(k, in, s, n, regs, false, 0, k.d().epilogue_step);
   return regs + k.d().value_reg * kTile;
 }
+
 
 template <class C>
 C* thread_registers(int count) {
@@ -116,6 +130,14 @@ void store(const C* v, int64_t n, DType dt, void* out, int64_t s) {
     T* o = static_cast<T*>(out) + s;
     for (int64_t i = 0; i < n; ++i) o[i] = convert<T>(v[i]);
   });
+}
+
+// A reduction's epilogue over outputs [s, s + n), whose reduced values are
+// in the reduced register; stores the result.
+template <class C>
+void run_epilogue(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs, void* out) {
+  run_phase<C>(k, in, s, n, regs, true, k.d().epilogue_step, k.code.size());
+  store(regs + k.d().result_reg * kTile, n, k.d().outputs[0].dtype, out, s);
 }
 
 // Elementwise over [begin, end) of the iteration space, in parallel tiles.
@@ -194,6 +216,21 @@ Acc combine(Reduce r, Acc a, Acc b) {
 template <class C>
 void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
   const int64_t rows = out.size(), R = k.d().row;
+  if (k.d().reduced_reg >= 0) {
+    // With an epilogue: up to a tile of reduced values at a time, finished
+    // and stored while they are in registers.
+    parallel_for((rows + kTile - 1) / kTile, 1, [&](int64_t tb, int64_t te) {
+      C* regs = thread_registers<C>(k.d().num_regs);
+      C* reduced = regs + k.d().reduced_reg * kTile;
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t s = t * kTile, n = std::min(kTile, rows - s);
+        for (int64_t i = 0; i < n; ++i)
+          reduced[i] = C(finish(k.reduce, reduce_span<C>(k, in, (s + i) * R, (s + i + 1) * R, regs), R));
+        run_epilogue<C>(k, in, s, n, regs, out.data());
+      }
+    });
+    return;
+  }
   C* result = out.data_as<C>();
   if (rows >= 2 * num_threads() || R <= kTile) {
     parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(R, 1)), [&](int64_t b, int64_t e) {
@@ -361,18 +398,22 @@ std::shared_ptr<const FusedKernel> compile_fused(std::shared_ptr<const KernelDes
                      !k->code[size_t(writer)].per_row && k->code[size_t(writer)].reduce == Combiner::None;
   }
   if (d.kind == KernelDesc::Kind::Reduce) k->reduce = reduce_kind(d.reduce);
+  std::vector<Dims> epilogue_shapes;  // operands of a reduction's epilogue, broadcast against its output
+  for (const KernelOperand& o : d.inputs) epilogue_shapes.push_back(o.epilogue && o.reg >= 0 ? o.type.dims : Dims{});
+  k->bc_out = make_broadcast(d.outputs[0].dims, epilogue_shapes);
   if (d.kind == KernelDesc::Kind::Matmul && d.outputs[0].dtype != d.compute)
     k->workspace_bytes = num_elements(d.outputs[0].dims) * int64_t(dtype_size(d.compute));
   std::vector<Dims> shapes;  // inputs never loaded (a contraction's operands) take no part
   for (const KernelOperand& o : d.inputs) {
     k->input_dtypes.push_back(o.type.dtype);
-    shapes.push_back(o.reg >= 0 ? o.type.dims : Dims{});
+    shapes.push_back(o.reg >= 0 && !o.epilogue ? o.type.dims : Dims{});
   }
   k->bc = make_broadcast(d.space, shapes);
-  for (const Dims& s : shapes) {
-    k->input_scalar.push_back(num_elements(s) == 1);
+  for (const KernelOperand& o : d.inputs) {
+    const int64_t n = num_elements(o.type.dims);
+    k->input_scalar.push_back(n == 1);
     // Broadcasting that replicates nothing keeps the memory layout.
-    k->input_contiguous.push_back(num_elements(s) == num_elements(d.space));
+    k->input_contiguous.push_back(n == num_elements(o.epilogue ? d.outputs[0].dims : d.space));
   }
   return k;
 }

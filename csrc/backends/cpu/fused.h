@@ -24,7 +24,8 @@ struct FusedKernel : CompiledKernel {
   const KernelDesc& d() const { return *desc; }
   std::vector<DType> input_dtypes;
   std::vector<bool> input_contiguous, input_scalar;
-  Broadcast bc;  // collapsed iteration space and input strides
+  Broadcast bc;      // collapsed iteration space and input strides
+  Broadcast bc_out;  // Reduce kernels: the output space, for the epilogue's operands
   std::vector<Instr> code;
   // Row kernels: [begin, end) of the steps of each segment, code[end] the
   // reduction that closes it (end == code.size() for the last); per input,

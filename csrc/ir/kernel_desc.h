@@ -63,7 +63,10 @@ struct KernelDesc {
   int reduced_reg = -1;
   int result_reg = -1;
   size_t epilogue_step = 0;        // Reduce kernels: body[epilogue_step:] is the epilogue
+  // The root's output, then (elementwise kernels) extra outputs, stored
+  // from extra_regs.
   std::vector<TensorType> outputs;
+  std::vector<int> extra_regs;
   Combiner reduce{};               // Reduce kernels
   int64_t row = 1;                 // Reduce: elements per output; Row: row length
   bool row_result = false;         // Row kernels: one value per row

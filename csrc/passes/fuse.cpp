@@ -205,25 +205,40 @@ void fuse(Program& p, bool enabled) {
       for (size_t i = 0; i < m.inputs.size(); ++i) {
         if (!m.def->reads_value(i)) continue;
         const int t = p.resolve(m.inputs[i]);
-        if (p.known.count(t) || pinned.count(t)) continue;
+        if (p.known.count(t)) continue;
         const int q = p.g->tensors[t].producer;
         if (!live[q] || region_of.count(q)) continue;
         // A matmul anchor reads its operands from memory, so a tensor it
         // reads must be materialized: that user counts as outside.
-        bool all_inside = true;
-        for (int u : users[t])
-          all_inside = all_inside && region_of.count(u) && region_of[u] == index &&
-                       !(r.kind == Region::Kind::Matmul && u == r.anchor);
+        bool all_inside = !pinned.count(t), later = true;
+        for (int u : users[t]) {
+          const bool inside = region_of.count(u) && region_of[u] == index && !(r.kind == Region::Kind::Matmul && u == r.anchor);
+          all_inside = all_inside && inside;
+          // Users in regions formed already run after this one.
+          later = later && (inside || (region_of.count(u) && region_of[u] != index));
+        }
         const detail::Node& pn = p.node(q);
         const bool above = upstream.count(m.id) != 0;
-        if (!all_inside || p.types.at(t).dims != (above ? prologue_shape : shape)) continue;
+        if (p.types.at(t).dims != (above ? prologue_shape : shape)) continue;
         DType reduced;
-        if (stitchable(p, pn) && register_type(p, pn) == r.compute) {
+        const bool joins = stitchable(p, pn) && register_type(p, pn) == r.compute;
+        if (!all_inside) {
+          // A value also needed outside (a target, or a later region's
+          // input) joins an elementwise region as one more output.
+          if (joins && later && r.kind == Region::Kind::Elementwise) {
+            region_of[q] = index;
+            r.nodes.push_back(q);
+            r.extra_outputs.push_back(t);
+            work.push_back(q);
+          }
+          continue;
+        }
+        if (joins) {
           region_of[q] = index;
           r.nodes.push_back(q);
           work.push_back(q);
           if (above) upstream.insert(q);
-        } else if (r.kind == Region::Kind::Elementwise && is_reduction_anchor(p, pn, &reduced) &&
+        } else if (r.kind == Region::Kind::Elementwise && r.extra_outputs.empty() && is_reduction_anchor(p, pn, &reduced) &&
                    reduced == r.compute && p.types.at(p.resolve(pn.inputs[0])).dims != shape) {
           r.kind = Region::Kind::Reduce;
           r.anchor = q;
@@ -232,7 +247,7 @@ void fuse(Program& p, bool enabled) {
           region_of[q] = index;
           r.nodes.push_back(q);
           work.push_back(q);
-        } else if (r.kind == Region::Kind::Elementwise && is_matmul_anchor(p, pn, r.compute)) {
+        } else if (r.kind == Region::Kind::Elementwise && r.extra_outputs.empty() && is_matmul_anchor(p, pn, r.compute)) {
           r.kind = Region::Kind::Matmul;
           r.anchor = q;
           region_of[q] = index;

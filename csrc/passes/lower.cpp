@@ -118,9 +118,13 @@ namespace {
 // Lowers `body` (members in execution order) into k: the tensors it reads
 // from memory become operands (of the epilogue phase when `epilogue`),
 // loaded into registers numbered from `first_reg`; `preset` maps tensors
-// already in registers. Returns the register holding `value_tensor`.
+// already in registers; the registers of `stored` (extra outputs) stay live
+// to the end and are appended to k.extra_regs. Returns the register holding
+// `value_tensor`.
 int lower_body(const Program& p, KernelDesc& k, const std::vector<const detail::Node*>& body, int value_tensor,
-               int first_reg, bool epilogue, const std::map<int, int>& preset, const Dims& row_space) {
+               int first_reg, bool epilogue, const std::map<int, int>& preset, const Dims& row_space,
+               const std::vector<int>& stored = {}) {
+  const std::set<int> keep(stored.begin(), stored.end());
   std::set<int> produced, external;
   for (const detail::Node* n : body) produced.insert(n->outputs[0]);
   std::vector<size_t> operands;  // indices into k.inputs
@@ -159,10 +163,11 @@ int lower_body(const Program& p, KernelDesc& k, const std::vector<const detail::
     const detail::Node& n = *body[i];
     const bool per_row = row && p.types.at(n.outputs[0]).dims != row_space;
     add_step(b, n, per_row, [&](int t) {
-      return last_use[t] == int(i) && t != value_tensor && !invariant.count(b.reg.at(t));
+      return last_use[t] == int(i) && t != value_tensor && !keep.count(t) && !invariant.count(b.reg.at(t));
     });
   }
   k.num_regs = std::max(k.num_regs, b.next);
+  for (int t : stored) k.extra_regs.push_back(b.reg.at(t));
   return b.reg.at(value_tensor);
 }
 
@@ -216,7 +221,8 @@ std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r
   k->space = kind == Region::Kind::Reduce ? p.types.at(value_tensor).dims
              : kind == Region::Kind::Row  ? r.space
                                           : p.types.at(root.outputs[0]).dims;
-  k->value_reg = lower_body(p, *k, body, value_tensor, 0, false, {}, r.space);
+  for (int t : r.extra_outputs) k->outputs.push_back(p.types.at(t));
+  k->value_reg = lower_body(p, *k, body, value_tensor, 0, false, {}, r.space, r.extra_outputs);
   k->result_reg = k->value_reg;
   k->epilogue_step = k->body.size();
   if (kind == Region::Kind::Matmul)

@@ -23,6 +23,9 @@ struct Region {
   std::vector<int> nodes;  // members in execution order
   int anchor = -1;         // the matmul or reduction node, if any
   std::vector<int> epilogue;  // Reduce: the members after the reduction
+  // Elementwise: members' tensors stored besides the root's (targets, or
+  // values that regions running later read too).
+  std::vector<int> extra_outputs;
   int root = -1;           // the node whose output leaves the region
   DType compute = DType::Float32;  // register type of a fused region: float32, float64 or int64
   Dims space;  // Row regions: the full shape whose rows are computed

@@ -205,6 +205,10 @@ Plan build_plan(Program p, Backend& backend) {
       st.out.push_back(slot_of(t));
       st.out_types.push_back(p.types.at(t));
     }
+    for (int t : r.extra_outputs) {  // a fused region's other stored values
+      st.out.push_back(slot_of(t));
+      st.out_types.push_back(p.types.at(t));
+    }
     if (n.def->state != StateRole::None) {
       st.variable = n.def->state == StateRole::Variable ? n.id : p.g->tensors[n.inputs[0]].producer;
       st.kind = n.def->state == StateRole::Assign ? Step::Kind::Assign : Step::Kind::ReadVariable;

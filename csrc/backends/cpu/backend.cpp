@@ -33,7 +33,7 @@ class CpuBackend : public Backend {
   void launch(const CompiledKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace,
               Stream&) override {
     if (k.desc->fused()) {
-      run_fused(static_cast<const FusedKernel&>(k), ins, outs[0], workspace);
+      run_fused(static_cast<const FusedKernel&>(k), ins, outs, workspace);
       return;
     }
     KernelCtx ctx{*k.desc->node, ins, outs};

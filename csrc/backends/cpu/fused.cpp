@@ -142,14 +142,16 @@ void run_epilogue(const FusedKernel& k, const std::vector<const void*>& in, int6
 
 // Elementwise over [begin, end) of the iteration space, in parallel tiles.
 template <class C>
-void run_range(const FusedKernel& k, const std::vector<const void*>& in, void* out, int64_t begin, int64_t end,
-               bool parallel = true) {
+void run_range(const FusedKernel& k, const std::vector<const void*>& in, const std::vector<void*>& out, int64_t begin,
+               int64_t end, bool parallel = true) {
   const int64_t tiles = (end - begin + kTile - 1) / kTile;
   parallel_for(tiles, parallel ? 4 : tiles, [&](int64_t tb, int64_t te) {
     C* regs = thread_registers<C>(k.d().num_regs);
     for (int64_t t = tb; t < te; ++t) {
       const int64_t s = begin + t * kTile, n = std::min(kTile, end - s);
-      store(evaluate<C>(k, in, s, n, regs), n, k.d().outputs[0].dtype, out, s);
+      store(evaluate<C>(k, in, s, n, regs), n, k.d().outputs[0].dtype, out[0], s);
+      for (size_t o = 0; o < k.d().extra_regs.size(); ++o)
+        store(regs + k.d().extra_regs[o] * kTile, n, k.d().outputs[o + 1].dtype, out[o + 1], s);
     }
   });
 }
@@ -311,12 +313,15 @@ void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray&
 }
 
 template <class C>
-void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out, void* workspace) {
+void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace) {
   std::vector<const void*> ptrs;
   for (const NDArray& a : ins) ptrs.push_back(a.data());
+  std::vector<void*> out_ptrs;
+  for (const NDArray& a : outs) out_ptrs.push_back(a.data());
+  NDArray& out = outs[0];
   const KernelDesc::Kind kind = k.d().kind;
   if (kind == KernelDesc::Kind::Elementwise) {
-    run_range<C>(k, ptrs, out.data(), 0, out.size());
+    run_range<C>(k, ptrs, out_ptrs, 0, out.size());
     return;
   }
   if constexpr (std::is_floating_point_v<C>) {  // the fuse pass anchors only float reductions and products
@@ -331,7 +336,7 @@ void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& o
       NDArray product = out.dtype() == k.d().compute ? out : NDArray::wrap(workspace, out.shape(), k.d().compute, nullptr);
       ptrs[k.d().contraction_input] = product.data();
       matmul_op(*k.d().node, ins[0], ins[1], product,
-                [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out.data(), begin, end, false); });
+                [&](int64_t begin, int64_t end) { run_range<C>(k, ptrs, out_ptrs, begin, end, false); });
     }
   }
 }
@@ -418,10 +423,10 @@ std::shared_ptr<const FusedKernel> compile_fused(std::shared_ptr<const KernelDes
   return k;
 }
 
-void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out, void* workspace) {
-  if (k.d().compute == DType::Float64) run_typed<double>(k, ins, out, workspace);
-  else if (k.d().compute == DType::Int64) run_typed<int64_t>(k, ins, out, workspace);
-  else run_typed<float>(k, ins, out, workspace);
+void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace) {
+  if (k.d().compute == DType::Float64) run_typed<double>(k, ins, outs, workspace);
+  else if (k.d().compute == DType::Int64) run_typed<int64_t>(k, ins, outs, workspace);
+  else run_typed<float>(k, ins, outs, workspace);
 }
 
 }  // namespace ts::cpu

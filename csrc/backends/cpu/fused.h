@@ -41,8 +41,8 @@ struct FusedKernel : CompiledKernel {
 // the CPU lacks for the register type.
 std::shared_ptr<const FusedKernel> compile_fused(std::shared_ptr<const KernelDesc> desc);
 // ins in the order of the description's inputs (the contraction's product
-// entry is ignored); out is allocated with the kernel's output type;
+// entry is ignored); outs are allocated with the kernel's output types;
 // workspace holds the kernel's workspace_bytes.
-void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, NDArray& out, void* workspace);
+void run_fused(const FusedKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace);
 
 }  // namespace ts::cpu

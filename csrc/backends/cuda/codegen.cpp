@@ -63,6 +63,7 @@ std::string render(const KernelDesc& k, const std::string& name) {
   std::ostringstream s;
   s << "extern \"C\" __global__ void " << name << "(";
   for (size_t j = 0; j < k.inputs.size(); ++j) s << "const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j << ", ";
+  for (size_t o = 1; o < k.outputs.size(); ++o) s << storage(k.outputs[o].dtype) << "* __restrict__ out" << o << ", ";
   s << storage(k.outputs[0].dtype) << "* __restrict__ out) {\n";
   s << "  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n";
   s << "  if (i >= " << num_elements(space) << "LL) return;\n";
@@ -105,6 +106,9 @@ std::string render(const KernelDesc& k, const std::string& name) {
     }
   }
   s << "  out[i] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute) << ";\n";
+  for (size_t o = 1; o < k.outputs.size(); ++o)
+    s << "  out" << o << "[i] = " << store_expr(k.outputs[o].dtype, "r[" + std::to_string(k.extra_regs[o - 1]) + "]", k.compute)
+      << ";\n";
   s << "}\n";
   return s.str();
 }

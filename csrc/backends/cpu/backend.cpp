@@ -10,7 +10,8 @@ namespace ts::cpu {
 namespace {
 
 struct OpKernel : CompiledKernel {
-  Kernel fn = nullptr;
+  KernelEntry entry;
+  std::shared_ptr<const void> params;  // from the entry's prepare step
 };
 
 struct CpuStream : Stream {};
@@ -22,8 +23,9 @@ class CpuBackend : public Backend {
   std::shared_ptr<const CompiledKernel> compile(std::shared_ptr<const KernelDesc> desc) override {
     if (desc->fused()) return compile_fused(desc);
     auto k = std::make_shared<OpKernel>();
-    k->fn = find_kernel(desc->node->type);
-    if (!k->fn) throw CompileError(detail::describe(*desc->node) + ": the CPU backend has no kernel for this op");
+    k->entry = find_kernel(desc->node->type);
+    if (!k->entry.run) throw CompileError(detail::describe(*desc->node) + ": the CPU backend has no kernel for this op");
+    if (k->entry.prepare) k->params = k->entry.prepare(*desc);
     k->desc = std::move(desc);
     return k;
   }
@@ -36,8 +38,9 @@ class CpuBackend : public Backend {
       run_fused(static_cast<const FusedKernel&>(k), ins, outs, workspace);
       return;
     }
-    KernelCtx ctx{*k.desc->node, ins, outs};
-    static_cast<const OpKernel&>(k).fn(ctx);
+    const OpKernel& op = static_cast<const OpKernel&>(k);
+    KernelCtx ctx{*k.desc->node, ins, outs, op.params.get()};
+    op.entry.run(ctx);
   }
 
   void on_complete(Stream&, std::function<void()> done) override { done(); }

@@ -7,21 +7,21 @@
 namespace ts::cpu {
 namespace {
 
-std::map<std::string, Kernel>& table() {
-  static std::map<std::string, Kernel> kernels;
+std::map<std::string, KernelEntry>& table() {
+  static std::map<std::string, KernelEntry> kernels;
   return kernels;
 }
 
 }  // namespace
 
-bool register_kernel(const char* op, Kernel fn) {
-  table()[op] = fn;
+bool register_kernel(const char* op, Kernel fn, Prepare prepare) {
+  table()[op] = {fn, prepare};
   return true;
 }
 
-Kernel find_kernel(const std::string& op) {
+KernelEntry find_kernel(const std::string& op) {
   auto it = table().find(op);
-  return it == table().end() ? nullptr : it->second;
+  return it == table().end() ? KernelEntry{} : it->second;
 }
 
 std::vector<std::string> kernel_names() {

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "ir/graph_data.h"
+#include "ir/kernel_desc.h"
 
 namespace ts::cpu {
 
@@ -15,6 +18,9 @@ struct KernelCtx {
   const detail::Node& node;
   const std::vector<NDArray>& in;
   std::vector<NDArray>& out;
+  // What the kernel's prepare step derived from the attributes and the
+  // concrete shapes at plan time (nullptr without one).
+  const void* params = nullptr;
   int64_t i(const char* key) const;
   double f(const char* key) const;
   const std::string& s(const char* key) const;
@@ -24,16 +30,23 @@ struct KernelCtx {
 };
 
 using Kernel = void (*)(KernelCtx&);
+// Runs once at plan time: turns attributes into what the kernel reads at
+// run time (index maps, say), so runs repeat no attribute work.
+using Prepare = std::shared_ptr<const void> (*)(const KernelDesc&);
+struct KernelEntry {
+  Kernel run = nullptr;
+  Prepare prepare = nullptr;
+};
 
-bool register_kernel(const char* op, Kernel fn);
-// nullptr when the CPU has no kernel for the op.
-Kernel find_kernel(const std::string& op);
+bool register_kernel(const char* op, Kernel fn, Prepare prepare = nullptr);
+// run is nullptr when the CPU has no kernel for the op.
+KernelEntry find_kernel(const std::string& op);
 std::vector<std::string> kernel_names();
 
 }  // namespace ts::cpu
 
 #define TS_CPU_CAT2(a, b) a##b
 #define TS_CPU_CAT(a, b) TS_CPU_CAT2(a, b)
-// Registers `fn` as op `name`'s CPU kernel at load time.
-#define TS_CPU_KERNEL(name, fn) \
-  static const bool TS_CPU_CAT(ts_cpu_kernel_, __COUNTER__) = ::ts::cpu::register_kernel(name, fn)
+// Registers `fn` (and optionally its prepare step) as op `name`'s CPU kernel at load time.
+#define TS_CPU_KERNEL(name, ...) \
+  static const bool TS_CPU_CAT(ts_cpu_kernel_, __COUNTER__) = ::ts::cpu::register_kernel(name, __VA_ARGS__)

@@ -11,15 +11,35 @@
 namespace ts::cpu {
 namespace {
 
+// The index maps and the fill value, built at plan time from the attributes
+// and the concrete shapes.
+struct MapParams {
+  IndexMaps maps;
+  double fill = 0;
+};
+
+std::shared_ptr<const void> prepare_gather_map(const KernelDesc& d) {
+  InferCtx c{*d.node, {}};
+  auto p = std::make_shared<MapParams>();
+  p->maps = movement_maps(c, d.node->type, d.inputs[0].type.dims, d.outputs[0].dims);
+  p->fill = d.node->attrs.count("value") ? c.f("value") : 0.0;
+  return p;
+}
 void gather_map_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {}};
-  gather_maps(k.in[0], movement_maps(c, k.node.type, k.in[0].shape(), k.out[0].shape()),
-                   k.node.attrs.count("value") ? k.f("value") : 0.0, k.out[0]);
+  const auto& p = *static_cast<const MapParams*>(k.params);
+  gather_maps(k.in[0], p.maps, p.fill, k.out[0]);
 }
 
+// The adjoint reads the maps of its forward op, from the output (the
+// forward's input) to its input (the forward's output).
+std::shared_ptr<const void> prepare_movement_grad(const KernelDesc& d) {
+  InferCtx c{*d.node, {}};
+  auto p = std::make_shared<MapParams>();
+  p->maps = movement_maps(c, c.s("forward"), d.outputs[0].dims, d.inputs[0].type.dims);
+  return p;
+}
 void movement_grad_kernel(KernelCtx& k) {
-  InferCtx c{k.node, {}};
-  scatter_add_maps(k.in[0], movement_maps(c, k.s("forward"), k.out[0].shape(), k.in[0].shape()), k.out[0]);
+  scatter_add_maps(k.in[0], static_cast<const MapParams*>(k.params)->maps, k.out[0]);
 }
 
 // Copies blocks along the axis between one array and many.
@@ -63,11 +83,11 @@ void split_kernel(KernelCtx& k) {
   block_copy<false>(whole, k.out, axis);
 }
 
-TS_CPU_KERNEL("slice", gather_map_kernel);
-TS_CPU_KERNEL("pad", gather_map_kernel);
-TS_CPU_KERNEL("tile", gather_map_kernel);
-TS_CPU_KERNEL("flip", gather_map_kernel);
-TS_CPU_KERNEL("movement_grad", movement_grad_kernel);
+TS_CPU_KERNEL("slice", gather_map_kernel, prepare_gather_map);
+TS_CPU_KERNEL("pad", gather_map_kernel, prepare_gather_map);
+TS_CPU_KERNEL("tile", gather_map_kernel, prepare_gather_map);
+TS_CPU_KERNEL("flip", gather_map_kernel, prepare_gather_map);
+TS_CPU_KERNEL("movement_grad", movement_grad_kernel, prepare_movement_grad);
 TS_CPU_KERNEL("concat", concat_kernel);
 TS_CPU_KERNEL("split", split_kernel);
 TS_CPU_KERNEL("split_like", split_kernel);

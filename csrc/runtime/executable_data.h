@@ -37,6 +37,9 @@ struct ExecutableData {
   std::atomic<uint64_t> runs{0};
 
   std::shared_ptr<const Plan> plan_for(const std::vector<TensorType>& concrete);
+  // The most recently used plan when `feeds` match its signature exactly
+  // (types already validated then); nullptr otherwise or while it compiles.
+  std::shared_ptr<const Plan> last_plan_for(const std::vector<NDArray>& feeds);
 };
 
 // What Graph::run caches executables by.

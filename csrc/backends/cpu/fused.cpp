@@ -95,7 +95,7 @@ void apply(const FusedKernel::Instr& ins, C* d, const C* a, const C* b, const C*
 // Runs one phase over elements [s, s + n) of its space: loads the phase's
 // operands, then steps [begin, end).
 template <class C>
-void run_phase(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs, bool epilogue,
+void run_phase(const FusedKernel& k, const void* const* in, int64_t s, int64_t n, C* regs, bool epilogue,
                size_t begin, size_t end) {
   for (size_t j = 0; j < k.d().inputs.size(); ++j) {
     const KernelOperand& o = k.d().inputs[j];
@@ -110,7 +110,7 @@ void run_phase(const FusedKernel& k, const std::vector<const void*>& in, int64_t
 
 // The kernel's value register for elements [s, s + n) of the iteration space.
 template <class C>
-const C* evaluate(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs) {
+const C* evaluate(const FusedKernel& k, const void* const* in, int64_t s, int64_t n, C* regs) {
   run_phase<C>(k, in, s, n, regs, false, 0, k.d().epilogue_step);
   return regs + k.d().value_reg * kTile;
 }
@@ -135,14 +135,14 @@ void store(const C* v, int64_t n, DType dt, void* out, int64_t s) {
 // A reduction's epilogue over outputs [s, s + n), whose reduced values are
 // in the reduced register; stores the result.
 template <class C>
-void run_epilogue(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t n, C* regs, void* out) {
+void run_epilogue(const FusedKernel& k, const void* const* in, int64_t s, int64_t n, C* regs, void* out) {
   run_phase<C>(k, in, s, n, regs, true, k.d().epilogue_step, k.code.size());
   store(regs + k.d().result_reg * kTile, n, k.d().outputs[0].dtype, out, s);
 }
 
 // Elementwise over [begin, end) of the iteration space, in parallel tiles.
 template <class C>
-void run_range(const FusedKernel& k, const std::vector<const void*>& in, const std::vector<void*>& out, int64_t begin,
+void run_range(const FusedKernel& k, const void* const* in, void* const* out, int64_t begin,
                int64_t end, bool parallel = true) {
   const int64_t tiles = (end - begin + kTile - 1) / kTile;
   parallel_for(tiles, parallel ? 4 : tiles, [&](int64_t tb, int64_t te) {
@@ -200,7 +200,7 @@ double finish(Reduce r, Acc a, int64_t count) {
 }
 
 template <class C>
-Acc reduce_span(const FusedKernel& k, const std::vector<const void*>& in, int64_t s, int64_t e, C* regs) {
+Acc reduce_span(const FusedKernel& k, const void* const* in, int64_t s, int64_t e, C* regs) {
   Acc acc = start(k.reduce);
   for (int64_t t = s; t < e; t += kTile) {
     const int64_t n = std::min(kTile, e - t);
@@ -216,7 +216,7 @@ Acc combine(Reduce r, Acc a, Acc b) {
 }
 
 template <class C>
-void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
+void run_reduce(const FusedKernel& k, const void* const* in, NDArray& out) {
   const int64_t rows = out.size(), R = k.d().row;
   if (k.d().reduced_reg >= 0) {
     // With an epilogue: up to a tile of reduced values at a time, finished
@@ -264,7 +264,7 @@ void run_reduce(const FusedKernel& k, const std::vector<const void*>& in, NDArra
 // itself stays in L2. A per-row value (one per row, after a reduction) is
 // computed once and filled across one tile, which every tile reads.
 template <class C>
-void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray& out) {
+void run_rows(const FusedKernel& k, const void* const* in, NDArray& out) {
   const int64_t n = k.d().row, rows = n ? num_elements(k.d().space) / n : 0;
   const int64_t fill = std::min(kTile, n);
   parallel_for(rows, std::max<int64_t>(1, 4 * kTile / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
@@ -314,10 +314,16 @@ void run_rows(const FusedKernel& k, const std::vector<const void*>& in, NDArray&
 
 template <class C>
 void run_typed(const FusedKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace) {
-  std::vector<const void*> ptrs;
-  for (const NDArray& a : ins) ptrs.push_back(a.data());
-  std::vector<void*> out_ptrs;
-  for (const NDArray& a : outs) out_ptrs.push_back(a.data());
+  // On the stack when they fit: small runs are dominated by such overheads.
+  constexpr size_t kOnStack = 32;
+  std::array<const void*, kOnStack> in_small;
+  std::array<void*, kOnStack> out_small;
+  std::vector<const void*> in_large(ins.size() > kOnStack ? ins.size() : 0);
+  std::vector<void*> out_large(outs.size() > kOnStack ? outs.size() : 0);
+  const void** ptrs = ins.size() > kOnStack ? in_large.data() : in_small.data();
+  void** out_ptrs = outs.size() > kOnStack ? out_large.data() : out_small.data();
+  for (size_t j = 0; j < ins.size(); ++j) ptrs[j] = ins[j].data();
+  for (size_t j = 0; j < outs.size(); ++j) out_ptrs[j] = outs[j].data();
   NDArray& out = outs[0];
   const KernelDesc::Kind kind = k.d().kind;
   if (kind == KernelDesc::Kind::Elementwise) {

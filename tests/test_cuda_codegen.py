@@ -8,6 +8,7 @@ import pytest
 
 import tensorstitch as ts
 from tensorstitch import _core
+from helpers import seed_of
 from tensorstitch._cuda_libs import library_candidates, nvrtc_compile
 
 pytestmark = pytest.mark.skipif(not library_candidates("nvrtc"), reason="nvidia-cuda-nvrtc is not installed")
@@ -69,3 +70,58 @@ def test_fused_region_and_narrow_dtypes_compile():
 def test_compile_error_carries_the_log():
     with pytest.raises(ts.CompileError, match="NVRTC"):
         nvrtc_compile("extern \"C\" __global__ void k() { undefined_name(); }")
+
+
+def _gpu():
+    """CuPy and a GPU, or None (CI has neither; the GPU machine has both)."""
+    try:
+        import cupy as cp
+        cp.cuda.runtime.getDeviceCount()
+        return cp
+    except Exception:  # no CuPy, no driver or no device: skip
+        return None
+
+
+@pytest.mark.skipif(_gpu() is None, reason="needs CuPy and a GPU")
+def test_generated_kernels_run_on_the_gpu_as_on_the_cpu(tmp_path):
+    """For every elementwise op: the generated source, compiled by NVRTC for
+    this GPU and launched, gives the CPU's results (float32 within 2 ulp-ish,
+    integers exactly)."""
+    cp = _gpu()
+    arch = "sm_" + cp.cuda.Device().compute_capability
+    wrong, ran = [], 0
+    for op in ELEMENTWISE:
+        rng = np.random.default_rng(seed_of(op))
+        arity = _core.op_info(op)["num_inputs"]
+        for dtype, np_dtype in [(ts.float32, np.float32), (ts.int32, np.int32)]:
+            g = ts.Graph()
+            xs = [g.placeholder((3, 1000), ts.bool if (op == "select" and k == 0) else dtype) for k in range(arity)]
+            try:
+                y = g._op1(op, xs, **({"dtype": ts.int8} if op == "cast" else {}))
+            except ts.DTypeError:
+                continue  # the op does not take this dtype
+            values = []
+            for k in range(arity):
+                if op == "select" and k == 0:
+                    values.append(rng.random((3, 1000)) < 0.5)
+                elif dtype == ts.int32:
+                    values.append(rng.integers(1, 50, (3, 1000)).astype(np_dtype))
+                else:
+                    values.append(rng.uniform(0.2, 0.9, (3, 1000)).astype(np_dtype))
+            exe = g.compile({x: ts.TensorType((3, 1000), x.dtype) for x in xs}, [y])
+            want = np.asarray(exe.run(values)[0])
+            (src,) = exe.cuda_sources()
+            cubin = tmp_path / f"{op}_{dtype.name}.cubin"
+            cubin.write_bytes(nvrtc_compile(src, arch))
+            kernel = cp.RawModule(path=str(cubin)).get_function("ts_kernel_0")
+            ins = [cp.asarray(v) for v in values]
+            out = cp.empty(want.shape, want.dtype)
+            kernel(((want.size + 255) // 256,), (256,), (*ins, out))
+            got = cp.asnumpy(out)
+            ran += 1
+            ok = (np.allclose(got, want, rtol=2e-6, atol=1e-7) if want.dtype.kind == "f"
+                  else np.array_equal(got, want))
+            if not ok:
+                wrong.append(f"{op} {dtype.name}: max difference {np.max(np.abs(got.astype(float) - want.astype(float)))}")
+    assert ran >= 80
+    assert not wrong, "GPU results differ from the CPU's:\n" + "\n".join(wrong)

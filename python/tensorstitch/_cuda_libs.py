@@ -14,14 +14,16 @@ from . import _core
 
 
 def library_candidates(stem):
-    """Paths of ``lib<stem>.so*`` inside installed ``nvidia`` pip packages, newest first."""
-    spec = importlib.util.find_spec("nvidia")
-    if spec is None or not spec.submodule_search_locations:
-        return []
+    """Paths of ``lib<stem>.so*``: inside installed ``nvidia`` pip packages,
+    then in the CUDA toolkit (``$CUDA_HOME``, ``/usr/local/cuda``), newest first."""
     found = []
-    for base in spec.submodule_search_locations:
-        found += glob.glob(os.path.join(base, "*", "lib", f"lib{stem}.so*"))
-    return sorted(found, reverse=True)
+    spec = importlib.util.find_spec("nvidia")
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        found += sorted(glob.glob(os.path.join(base, "*", "lib", f"lib{stem}.so.*")), reverse=True)
+    for home in (os.environ.get("CUDA_HOME"), "/usr/local/cuda"):
+        if home:
+            found += sorted(glob.glob(os.path.join(home, "lib64", f"lib{stem}.so.*")), reverse=True)
+    return found
 
 
 def nvrtc_compile(source, arch="sm_90"):

@@ -119,7 +119,7 @@ def test_generated_kernels_run_on_the_gpu_as_on_the_cpu(tmp_path):
             kernel(((want.size + 255) // 256,), (256,), (*ins, out))
             got = cp.asnumpy(out)
             ran += 1
-            ok = (np.allclose(got, want, rtol=2e-6, atol=1e-7) if want.dtype.kind == "f"
+            ok = (np.allclose(got, want, rtol=2e-6, atol=1e-7, equal_nan=True) if want.dtype.kind == "f"
                   else np.array_equal(got, want))
             if not ok:
                 wrong.append(f"{op} {dtype.name}: max difference {np.max(np.abs(got.astype(float) - want.astype(float)))}")

@@ -9,11 +9,12 @@ import tensorstitch as ts
 
 DTYPES = [ts.bool, ts.int8, ts.uint8, ts.int32, ts.int64, ts.float16, ts.bfloat16, ts.float32, ts.float64]
 
-UNARY = """negative abs sign square square_root reciprocal_square_root reciprocal exp exp2 log log2 log1p
-expm1 sin cos tan asin acos atan sinh cosh tanh asinh acosh atanh erf floor ceil round sigmoid relu gelu
-logical_not is_nan is_inf is_finite identity softmax log_softmax""".split()
-BINARY = """add subtract multiply divide floor_divide modulo power maximum minimum atan2 equal not_equal less
-less_equal greater greater_equal logical_and logical_or logical_xor matmul""".split()
+# Every one- and two-input op of the registry with a Graph method of its own
+# name (the rest take attributes and are called below).
+_INFO = {n: ts._core.op_info(n) for n in ts._core.op_names()}
+UNARY = sorted(n for n, i in _INFO.items() if (i["elementwise"] and i["num_inputs"] == 1 and n != "cast")
+               or n in ("softmax", "log_softmax"))
+BINARY = sorted(n for n, i in _INFO.items() if i["elementwise"] and i["num_inputs"] == 2) + ["matmul"]
 
 
 def random_call(g, rng, x, y, z):

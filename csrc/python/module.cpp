@@ -35,15 +35,23 @@ const char* buffer_format(DType t) {
 
 // Wraps a C-contiguous NumPy array without copying; the array stays alive
 // while any NDArray refers to its memory.
+// Keeps a NumPy array alive while an NDArray uses its memory; let go with
+// the GIL held (it may be the last reference). One allocation with its
+// control block: feeding is on every run's path.
+struct HeldArray {
+  py::object array;
+  explicit HeldArray(py::object a) : array(std::move(a)) {}
+  ~HeldArray() {
+    py::gil_scoped_acquire gil;
+    array = py::object();
+  }
+};
+
 NDArray wrap_numpy(py::array arr, DType dt) {
   if (!(arr.flags() & py::array::c_style)) throw FeedError("internal: array must be C-contiguous");
+  void* data = const_cast<void*>(arr.data());
   Dims shape(arr.shape(), arr.shape() + arr.ndim());
-  auto* keep = new py::object(arr);
-  std::shared_ptr<void> owner(keep, [](void* p) {
-    py::gil_scoped_acquire gil;
-    delete static_cast<py::object*>(p);
-  });
-  return NDArray::wrap(const_cast<void*>(arr.data()), shape, dt, owner);
+  return NDArray::wrap(data, shape, dt, std::make_shared<HeldArray>(std::move(arr)));
 }
 
 // The DType of a native-endian NumPy array, or false.

@@ -140,3 +140,31 @@ def test_variable_commit_keeps_the_run_buffer_and_copies_borrowed_values():
     out, = g.run({x: np.ones(4, np.float32)}, [w - x * 0.5], [step])
     np.testing.assert_array_equal(np.asarray(out), np.arange(4) - 0.5)
     np.testing.assert_array_equal(g.variable_value(w), np.arange(4) - 0.5)
+
+
+def test_equal_kernels_compile_once_and_errors_name_their_own_op():
+    """Layers of one shape share their compiled kernels; an error in a shared
+    kernel still names the op that failed."""
+    rng = np.random.default_rng(6)
+    g = ts.Graph()
+    x = g.placeholder((8, 16), ts.float32)
+    w = g.constant(rng.normal(size=(16, 16)).astype(np.float32))
+    h = x
+    for _ in range(30):
+        h = g.tanh(g.matmul(h, w) * 0.5 + 1.0)
+    before = ts._core._kernel_compiles()
+    exe = g.compile({x: ts.TensorType((8, 16), ts.float32)}, [h])
+    assert kernel_count(exe) == 30
+    assert ts._core._kernel_compiles() - before == 1  # one distinct kernel
+    want = rng.normal(size=(8, 16)).astype(np.float32)
+    hv = want.astype(np.float64)
+    for _ in range(30):
+        hv = np.tanh(hv @ np.asarray(g.run({}, [w])[0], np.float64) * 0.5 + 1.0)
+    np.testing.assert_allclose(np.asarray(exe.run([want])[0]), hv, rtol=1e-4, atol=1e-5)
+
+    table = g.constant(np.arange(10, dtype=np.float32))
+    i, j = g.placeholder((3,), ts.int32, name="i"), g.placeholder((3,), ts.int32, name="j")
+    first, second = g.gather(table, i, name="first"), g.gather(table, j, name="second")
+    ok, bad = np.array([0, 1, 2], np.int32), np.array([0, 1, 12], np.int32)
+    with pytest.raises(ts.ShapeError, match="second"):
+        g.run({i: ok, j: bad}, [first, second])

@@ -10,6 +10,7 @@
 #include "ops/op_def.h"
 #include "python/dlpack.h"
 #include "runtime/allocator.h"
+#include "runtime/kernel_cache.h"
 #include "runtime/thread_pool.h"
 #include "tensorstitch/tensorstitch.h"
 
@@ -182,6 +183,7 @@ PYBIND11_MODULE(_core, m) {
   // CUDA code generation without a GPU: the embedded prelude, and NVRTC
   // (loaded at run time) compiling source to a CUBIN.
   m.def("_host_allocations", &host_allocation_count);
+  m.def("_kernel_compiles", &kernel_compile_count);
   m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
   m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {
     std::string cubin;

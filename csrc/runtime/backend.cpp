@@ -54,7 +54,7 @@ std::vector<NDArray> Backend::run_now(const CompiledKernel& k, const std::vector
   for (const TensorType& t : k.desc->outputs) outs.push_back(empty(t.dims, t.dtype));
   std::shared_ptr<void> workspace = k.workspace_bytes ? allocate(size_t(k.workspace_bytes)) : nullptr;
   std::unique_ptr<Stream> stream = new_stream();
-  launch(k, ins, outs, workspace.get(), *stream);
+  launch(k, *k.desc, ins, outs, workspace.get(), *stream);
   std::promise<void> done;
   on_complete(*stream, [&] { done.set_value(); });
   done.get_future().wait();

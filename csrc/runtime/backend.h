@@ -43,10 +43,12 @@ class Backend {
   // Throws CompileError when the backend cannot run it.
   virtual std::shared_ptr<const CompiledKernel> compile(std::shared_ptr<const KernelDesc> desc) = 0;
   virtual std::unique_ptr<Stream> new_stream() = 0;
-  // Runs the kernel on `stream`. `outs` are allocated (on this device) with
-  // the description's output types; `workspace` holds workspace_bytes.
-  virtual void launch(const CompiledKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs,
-                      void* workspace, Stream& stream) = 0;
+  // Runs the kernel on `stream` for the step described by `desc` (equal to
+  // the one it was compiled from, up to node names: errors name this one).
+  // `outs` are allocated (on this device) with the description's output
+  // types; `workspace` holds workspace_bytes.
+  virtual void launch(const CompiledKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins,
+                      std::vector<NDArray>& outs, void* workspace, Stream& stream) = 0;
   // Calls `done` once all work launched on `stream` so far has completed
   // (from the backend's own thread on devices that complete asynchronously).
   virtual void on_complete(Stream& stream, std::function<void()> done) = 0;

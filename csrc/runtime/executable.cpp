@@ -136,7 +136,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
                       ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, run->arena, backend.device())
                       : backend.empty(t.dims, t.dtype);
       }
-      backend.launch(*st.kernel, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
+      backend.launch(*st.kernel, *st.desc, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
                      *run->stream);
       for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }
@@ -225,7 +225,7 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
       p.target_ops = target_ops;
       // steps() and explain() may read the entry meanwhile.
       std::atomic_store(&entry->plan, std::shared_ptr<const Plan>(std::make_shared<const Plan>(
-                                          build_plan(std::move(p), *backend))));
+                                          build_plan(std::move(p), *backend, kernels))));
     });
   } catch (...) {
     std::lock_guard<std::mutex> lock(mu);
@@ -332,7 +332,7 @@ std::vector<std::shared_ptr<const KernelDesc>> Executable::kernels() const {
   const std::shared_ptr<const Plan> plan = std::atomic_load(&d_->plans.front().second->plan);
   if (!plan) return out;
   for (const Step& st : plan->steps)
-    if (st.kernel) out.push_back(st.kernel->desc);
+    if (st.kernel) out.push_back(st.desc);
   return out;
 }
 const std::vector<Tensor>& Executable::targets() const { return d_->targets; }

@@ -21,6 +21,7 @@ struct ExecutableData {
   std::vector<int> target_ops;
   Device device;
   Backend* backend = nullptr;  // backend_for(device), looked up once
+  KernelCache kernels;         // shared by the plans of all signatures
   // One compile per signature: the first caller builds the plan under the
   // entry's once-flag while runs of other signatures (and of this one, once
   // built) go on; `mu` guards only the list.

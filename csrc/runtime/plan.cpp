@@ -40,7 +40,7 @@ std::string explain(const Plan& plan, const Program& p) {
     std::vector<int> inputs = n.inputs;
     if (st.kernel) {
       inputs.clear();
-      for (const KernelOperand& o : st.kernel->desc->inputs) inputs.push_back(o.tensor);
+      for (const KernelOperand& o : st.desc->inputs) inputs.push_back(o.tensor);
     }
     for (size_t i = 0; i < st.in.size(); ++i)
       if (st.in[i] >= 0) read += bytes_of(p.types.at(p.resolve(inputs[i])));
@@ -48,8 +48,8 @@ std::string explain(const Plan& plan, const Program& p) {
     const bool kernel = st.kernel != nullptr;
     s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(st.kind == Step::Kind::View ? "view" : "state"))
       << ": ";
-    if (kernel && st.kernel->desc->fused()) {
-      const std::vector<std::string>& ops = st.kernel->desc->ops;
+    if (kernel && st.desc->fused()) {
+      const std::vector<std::string>& ops = st.desc->ops;
       s << "fused '" << n.name << "' [";
       for (size_t i = 0; i < ops.size(); ++i) s << (i ? ", " : "") << ops[i];
       s << "]";
@@ -151,7 +151,7 @@ bool fusion_enabled() {
 
 }  // namespace
 
-Plan build_plan(Program p, Backend& backend) {
+Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
   // The passes read the graph, which other threads may be extending: they
   // run under its lock. Backend compiles (NVRTC takes milliseconds) run
   // after it is released.
@@ -248,7 +248,10 @@ Plan build_plan(Program p, Backend& backend) {
   }
   graph_lock.unlock();
   for (size_t i = 0; i < plan.steps.size(); ++i)
-    if (p.kernels[step_region[i]]) plan.steps[i].kernel = backend.compile(p.kernels[step_region[i]]);
+    if (const auto& desc = p.kernels[step_region[i]]) {
+      plan.steps[i].desc = desc;
+      plan.steps[i].kernel = cache.compile(backend, desc);
+    }
   plan_memory(plan);
   plan.explain = explain(plan, p);
   return plan;

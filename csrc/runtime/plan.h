@@ -7,6 +7,7 @@
 
 #include "passes/program.h"
 #include "runtime/backend.h"
+#include "runtime/kernel_cache.h"
 
 namespace ts {
 
@@ -17,7 +18,8 @@ struct Step {
   Kind kind = Kind::Kernel;
   int variable = -1;                   // ReadVariable / Assign: the variable's node id
   const detail::Node* node = nullptr;  // the op, or a fused region's root
-  std::shared_ptr<const CompiledKernel> kernel;  // Kernel steps: compiled by the backend
+  std::shared_ptr<const KernelDesc> desc;        // Kernel steps: what this step computes
+  std::shared_ptr<const CompiledKernel> kernel;  // and the backend's kernel for it (maybe shared with equal steps)
   std::vector<int> in, out;            // slots; -1 for an input read only for its shape
   std::vector<NDArray> shape_args;     // per input: a shape-only stand-in where in[i] is -1
   std::vector<TensorType> out_types;
@@ -47,8 +49,9 @@ struct Plan {
 };
 
 // Runs the compile pipeline (prune, specialize, fold, cse, schedule, fuse,
-// lower), has `backend` compile each kernel, and lays out slots and memory.
-// TENSORSTITCH_FUSION=0 in the environment turns fusion off.
-Plan build_plan(Program p, Backend& backend);
+// lower), has `backend` compile each distinct kernel (through `cache`), and
+// lays out slots and memory. TENSORSTITCH_FUSION=0 in the environment turns
+// fusion off.
+Plan build_plan(Program p, Backend& backend, KernelCache& cache);
 
 }  // namespace ts

@@ -32,14 +32,14 @@ class CpuBackend : public Backend {
 
   std::unique_ptr<Stream> new_stream() override { return std::make_unique<CpuStream>(); }
 
-  void launch(const CompiledKernel& k, const std::vector<NDArray>& ins, std::vector<NDArray>& outs, void* workspace,
-              Stream&) override {
+  void launch(const CompiledKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins,
+              std::vector<NDArray>& outs, void* workspace, Stream&) override {
     if (k.desc->fused()) {
       run_fused(static_cast<const FusedKernel&>(k), ins, outs, workspace);
       return;
     }
     const OpKernel& op = static_cast<const OpKernel&>(k);
-    KernelCtx ctx{*k.desc->node, ins, outs, op.params.get()};
+    KernelCtx ctx{*desc.node, ins, outs, op.params.get()};
     op.entry.run(ctx);
   }
 

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
@@ -29,6 +30,20 @@ void bind(void* lib, F& fn, const char* name) {
   if (!fn) throw DeviceError(std::string("NVRTC: the loaded library lacks ") + name);
 }
 
+// NVRTC opens its builtins library by name when it compiles, relying on its
+// own run path; that lookup fails when dlopen is intercepted (sanitizer
+// runtimes) or the library was found by full path only. Loading the
+// builtins next to it first makes the later lookup find them loaded.
+void preload_builtins(const std::string& nvrtc_path) {
+  const size_t slash = nvrtc_path.rfind('/');
+  if (slash == std::string::npos) return;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(nvrtc_path.substr(0, slash), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("libnvrtc-builtins.so", 0) == 0) dlopen(entry.path().c_str(), RTLD_NOW | RTLD_GLOBAL);
+  }
+}
+
 const Api& api(const std::vector<std::string>& libraries) {
   static std::mutex mu;
   static std::unique_ptr<Api> loaded;
@@ -40,6 +55,7 @@ const Api& api(const std::vector<std::string>& libraries) {
   void* lib = nullptr;
   std::string errors;
   for (const std::string& path : tried) {
+    preload_builtins(path);
     lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (lib) break;
     const char* e = dlerror();

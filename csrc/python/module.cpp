@@ -10,6 +10,7 @@
 #include "ops/op_def.h"
 #include "python/dlpack.h"
 #include "runtime/allocator.h"
+#include "runtime/backend.h"
 #include "runtime/kernel_cache.h"
 #include "runtime/thread_pool.h"
 #include "tensorstitch/tensorstitch.h"
@@ -183,6 +184,7 @@ PYBIND11_MODULE(_core, m) {
   // CUDA code generation without a GPU: the embedded prelude, and NVRTC
   // (loaded at run time) compiling source to a CUBIN.
   m.def("_host_allocations", &host_allocation_count);
+  m.def("_set_library_candidates", &cuda::set_library_candidates);
   m.def("_kernel_compiles", &kernel_compile_count);
   m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
   m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {
@@ -223,6 +225,14 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("shape", [](const NDArray& a) { return py::tuple(py::cast(a.shape())); })
       .def_property_readonly("dtype", &NDArray::dtype)
       .def_property_readonly("device", &NDArray::device)
+      .def("_to_host", [](const NDArray& a) {
+        // A host copy of a device array (np.asarray calls this); the array itself on the host.
+        if (a.device().kind == Device::Kind::CPU) return a;
+        py::gil_scoped_release nogil;
+        NDArray host(a.shape(), a.dtype());
+        backend_for(a.device()).copy(a, host);
+        return host;
+      })
       .def_property_readonly("size", &NDArray::size)
       .def_property_readonly("nbytes", &NDArray::nbytes)
       .def_property_readonly("ndim", &NDArray::rank)

@@ -13,6 +13,7 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::map<Device::Kind, BackendFactory> factories;
+  std::map<Device::Kind, DeviceCount> counts;
   std::map<std::pair<int, int>, std::unique_ptr<Backend>> instances;  // (kind, index)
 };
 Registry& registry() {
@@ -22,10 +23,23 @@ Registry& registry() {
 
 }  // namespace
 
-bool register_backend(Device::Kind kind, BackendFactory factory) {
+bool register_backend(Device::Kind kind, BackendFactory factory, DeviceCount count) {
   std::lock_guard<std::mutex> lock(registry().mu);
   registry().factories[kind] = factory;
+  if (count) registry().counts[kind] = count;
   return true;
+}
+
+std::vector<Device> available_devices() {
+  std::map<Device::Kind, DeviceCount> counts;
+  {
+    std::lock_guard<std::mutex> lock(registry().mu);
+    counts = registry().counts;
+  }
+  std::vector<Device> out{Device{}};
+  for (const auto& [kind, count] : counts)
+    for (int i = 0, n = count(); i < n; ++i) out.push_back(Device{kind, i});
+  return out;
 }
 
 Backend& backend_for(const Device& device) {

@@ -65,8 +65,12 @@ class Backend {
 };
 
 using BackendFactory = std::unique_ptr<Backend> (*)(int index);
+// How many devices of its kind a backend sees on this machine.
+using DeviceCount = int (*)();
 // Called by each backend at load time.
-bool register_backend(Device::Kind kind, BackendFactory factory);
+bool register_backend(Device::Kind kind, BackendFactory factory, DeviceCount count = nullptr);
+// Every device some backend sees, the CPU first.
+std::vector<Device> available_devices();
 // The backend for a device (created once); DeviceError when none is there.
 Backend& backend_for(const Device& device);
 // The host backend: constant folding runs here, whatever the target device.

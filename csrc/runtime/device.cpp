@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "runtime/backend.h"
 #include "tensorstitch/error.h"
 
 namespace ts {
@@ -24,18 +25,23 @@ std::string Device::str() const {
   return kind == Kind::CPU ? "cpu" : "cuda:" + std::to_string(index);
 }
 
-// The CUDA backend is a later issue; until it exists only the CPU is usable.
-std::vector<Device> devices() { return {Device{}}; }
+std::vector<Device> devices() { return available_devices(); }
 
 void check_device_available(const Device& d) {
-  for (const Device& have : devices())
+  std::string have_list;
+  for (const Device& have : devices()) {
     if (have == d) return;
-  throw DeviceError("device '" + d.str() + "' is not available; available: cpu");
+    have_list += (have_list.empty() ? "" : ", ") + have.str();
+  }
+  throw DeviceError("device '" + d.str() + "' is not available; available: " + have_list +
+                    (d.kind == Device::Kind::CUDA ? " (CUDA needs an NVIDIA driver and GPU)" : ""));
 }
 
 Device default_device() {
   if (const char* env = std::getenv("TENSORSTITCH_DEVICE"); env && *env) return Device::parse(env);
-  return devices().back();
+  // The CPU until the CUDA backend runs every op (it runs elementwise
+  // kernels so far); ask for "cuda" explicitly meanwhile.
+  return Device{};
 }
 
 }  // namespace ts

@@ -45,10 +45,36 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
+// `a` on the backend's device: itself, or a copy (host feeds and variables
+// on a GPU).
+NDArray on_device(Backend& backend, const NDArray& a) {
+  if (!a.defined() || a.device() == backend.device()) return a;
+  NDArray copy = backend.empty(a.shape(), a.dtype());
+  backend.copy(a, copy);
+  return copy;
+}
+
+// A copy of `a` that shares no memory with it, on the same device.
+NDArray duplicate(Backend& backend, const NDArray& a) {
+  if (a.device().kind == Device::Kind::CPU) return a.clone();
+  NDArray copy = backend.empty(a.shape(), a.dtype());
+  backend.copy(a, copy);
+  return copy;
+}
+
+// `a` in host memory (variables live there).
+NDArray on_host(Backend& backend, const NDArray& a) {
+  if (a.device().kind == Device::Kind::CPU) return a;
+  NDArray host(a.shape(), a.dtype());
+  backend.copy(a, host);
+  return host;
+}
+
 // What a run holds until its stream drains.
 struct RunState {
   std::shared_ptr<const Plan> plan;
   std::shared_ptr<detail::GraphData> g;
+  Backend* backend = nullptr;
   bool ordered = false;  // holds the graph's writer turn until finished
   ~RunState() {
     if (ordered) g->writers.release();
@@ -65,7 +91,7 @@ std::vector<NDArray> finish(RunState& run) {
   std::vector<NDArray> results;
   for (size_t i = 0; i < plan.target_slots.size(); ++i) {
     const NDArray& r = run.slots[plan.target_slots[i]];
-    results.push_back(plan.copy_target[i] ? r.clone() : r);
+    results.push_back(plan.copy_target[i] ? duplicate(*run.backend, r) : r);
   }
   // The run's own buffers become the variables' values (the previous ones
   // are released when no reader holds them); values whose memory is not the
@@ -74,8 +100,11 @@ std::vector<NDArray> finish(RunState& run) {
   std::map<int, NDArray> commit;
   for (const Step& st : plan.steps)
     if (st.kind == Step::Kind::Assign) commit[st.variable] = st.copy_value ? NDArray() : run.state[st.variable];
-  for (auto& kv : commit)
-    if (!kv.second.defined()) kv.second = run.state[kv.first].clone();
+  for (auto& kv : commit) {
+    const NDArray& value = run.state[kv.first];
+    if (value.device().kind != Device::Kind::CPU) kv.second = on_host(*run.backend, value);  // a fresh host copy
+    else if (!kv.second.defined()) kv.second = value.clone();
+  }
   if (!commit.empty()) {
     std::lock_guard<std::recursive_mutex> lock(run.g->mu);
     for (auto& kv : commit) run.g->variable_values[kv.first] = kv.second;
@@ -93,6 +122,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   auto run = std::make_shared<RunState>();
   run->plan = std::move(plan_ptr);
   run->g = std::move(g);
+  run->backend = &backend;
   const Plan& plan = *run->plan;
   if (plan.assigns) {
     run->g->writers.acquire();
@@ -100,7 +130,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   }
   std::vector<NDArray>& slots = run->slots;
   slots.resize(plan.num_slots);
-  for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = feeds[i];
+  for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = on_device(backend, feeds[i]);
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
   {
     std::lock_guard<std::recursive_mutex> lock(run->g->mu);
@@ -121,7 +151,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   run->stream->run_index = run_index;
   for (const Step& st : plan.steps) {
     if (st.kind == Step::Kind::ReadVariable) {
-      slots[st.out[0]] = run->state.at(st.variable);
+      slots[st.out[0]] = on_device(backend, run->state.at(st.variable));
     } else if (st.kind == Step::Kind::Assign) {
       run->state[st.variable] = slots[st.in[1]];
     } else if (st.kind == Step::Kind::View) {
@@ -167,8 +197,10 @@ std::vector<TensorType> feed_signature(const detail::ExecutableData& d, const st
   std::vector<TensorType> types;
   for (size_t i = 0; i < feeds.size(); ++i) {
     if (!feeds[i].defined()) throw FeedError(feed_where(d.feeds[i]) + ": no array given");
-    if (feeds[i].device() != d.device)
-      throw DeviceError(feed_where(d.feeds[i]) + ": array is on " + feeds[i].device().str() + "; expected " + d.device.str());
+    // Host arrays are copied to the device; arrays on another device are refused.
+    if (feeds[i].device() != d.device && feeds[i].device().kind != Device::Kind::CPU)
+      throw DeviceError(feed_where(d.feeds[i]) + ": array is on " + feeds[i].device().str() + "; expected " + d.device.str() +
+                        " or the host");
     types.push_back(ranked(feeds[i].shape(), feeds[i].dtype()));
     check_fits(d.feeds[i], types.back(), d.feed_types[i]);
   }
@@ -193,7 +225,8 @@ std::shared_ptr<const Plan> ExecutableData::last_plan_for(const std::vector<NDAr
   if (plans.empty() || feeds.size() != this->feeds.size()) return nullptr;
   const std::vector<TensorType>& types = plans.front().first;
   for (size_t i = 0; i < feeds.size(); ++i)
-    if (!feeds[i].defined() || feeds[i].device() != device || feeds[i].dtype() != types[i].dtype ||
+    if (!feeds[i].defined() || (feeds[i].device() != device && feeds[i].device().kind != Device::Kind::CPU) ||
+        feeds[i].dtype() != types[i].dtype ||
         feeds[i].shape() != types[i].dims)
       return nullptr;
   return std::atomic_load(&plans.front().second->plan);

@@ -252,6 +252,14 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
       plan.steps[i].desc = desc;
       plan.steps[i].kernel = cache.compile(backend, desc);
     }
+  // Values known at compile time (constants, folded results) move to the
+  // device once, with the plan.
+  if (backend.device().kind != Device::Kind::CPU)
+    for (auto& [slot, value] : plan.known) {
+      NDArray copy = backend.empty(value.shape(), value.dtype());
+      backend.copy(value, copy);
+      value = copy;
+    }
   plan_memory(plan);
   plan.explain = explain(plan, p);
   return plan;

@@ -33,3 +33,7 @@ def nvrtc_compile(source, arch="sm_90"):
     loaded and ``ts.CompileError`` with NVRTC's log when the source fails.
     """
     return _core._nvrtc_compile(_core._cuda_prelude() + "\n" + source, arch, library_candidates("nvrtc"))
+
+
+# The core loads NVRTC from here when the CUDA backend compiles a kernel.
+_core._set_library_candidates("nvrtc", library_candidates("nvrtc"))

@@ -14,7 +14,9 @@ MAX_RANK = 16
 
 def _numpy(self):
     """The array as NumPy: a read-only zero-copy view on the CPU (bfloat16 as
-    ``ml_dtypes.bfloat16``)."""
+    ``ml_dtypes.bfloat16``); arrays on a GPU are copied to the host."""
+    if self.device.kind != "cpu":
+        self = self._to_host()
     if self.dtype == bfloat16:
         return self._bits().view(to_numpy_dtype(bfloat16))
     return np.asarray(memoryview(self))

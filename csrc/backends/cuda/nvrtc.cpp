@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -77,7 +78,24 @@ const Api& api(const std::vector<std::string>& libraries) {
   return *loaded;
 }
 
+std::mutex candidates_mu;
+std::map<std::string, std::vector<std::string>>& candidates() {
+  static auto* c = new std::map<std::string, std::vector<std::string>>;
+  return *c;
+}
+
 }  // namespace
+
+void set_library_candidates(const std::string& stem, const std::vector<std::string>& paths) {
+  std::lock_guard<std::mutex> lock(candidates_mu);
+  candidates()[stem] = paths;
+}
+
+std::vector<std::string> library_candidates(const std::string& stem) {
+  std::lock_guard<std::mutex> lock(candidates_mu);
+  auto it = candidates().find(stem);
+  return it == candidates().end() ? std::vector<std::string>{} : it->second;
+}
 
 std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries) {
   const Api& nv = api(libraries);

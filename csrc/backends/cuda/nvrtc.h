@@ -13,4 +13,9 @@ namespace ts::cuda {
 // source does not compile. No GPU is needed.
 std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries);
 
+// Where the Python front found a CUDA library (`stem`, e.g. "nvrtc") in pip
+// packages or the toolkit; set at import, read by the CUDA backend.
+void set_library_candidates(const std::string& stem, const std::vector<std::string>& paths);
+std::vector<std::string> library_candidates(const std::string& stem);
+
 }  // namespace ts::cuda

@@ -1,0 +1,78 @@
+"""The CUDA backend, where a GPU is present (CI has none: these skip there;
+tests/gpu_machine.sh runs them on the GPU machine). Elementwise kernels run
+on the device and match the CPU; other kernel kinds raise, never fall back."""
+import numpy as np
+import pytest
+
+import tensorstitch as ts
+
+CUDA = [d for d in ts._core.devices() if d.kind == "cuda"]
+pytestmark = pytest.mark.skipif(not CUDA, reason="needs an NVIDIA GPU and driver")
+
+
+def both(build, feeds_np, feed_types):
+    """The graph's results on the CPU and on CUDA."""
+    out = []
+    for device in ("cpu", "cuda"):
+        g = ts.Graph()
+        phs = [g.placeholder(t.shape, t.dtype) for t in feed_types]
+        exe = g.compile(dict(zip(phs, feed_types)), [build(g, *phs)], device=device)
+        res = exe.run(feeds_np)[0]
+        assert str(res.device).startswith(device)
+        out.append(np.asarray(res))
+    return out
+
+
+def test_gelu_and_narrow_and_integer_chains_match_the_cpu():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 37)).astype(np.float32)
+    cpu, gpu = both(lambda g, a: 0.5 * a * (1.0 + g.erf(a * 0.7071067811865476)), [x],
+                    [ts.TensorType((1000, 37), ts.float32)])
+    np.testing.assert_array_equal(gpu, cpu)  # the same portable math, bit for bit
+    h = rng.normal(size=(64, 9)).astype(np.float16)
+    cpu, gpu = both(lambda g, a: g.sigmoid(g.exp(a) * 3.0 - a), [h], [ts.TensorType((64, 9), ts.float16)])
+    np.testing.assert_allclose(gpu.astype(np.float32), cpu.astype(np.float32), rtol=1e-3)
+    i = rng.integers(-100, 100, (50, 3)).astype(np.int8)
+    cpu, gpu = both(lambda g, a: (a * a + 7) // 3 - a, [i], [ts.TensorType((50, 3), ts.int8)])
+    np.testing.assert_array_equal(gpu, cpu)
+
+
+def test_broadcasting_dynamic_shapes_and_async():
+    rng = np.random.default_rng(1)
+    g = ts.Graph()
+    x = g.placeholder((-1, 5), ts.float32)
+    b = g.placeholder((5,), ts.float32)
+    y = g.tanh(x * b + 1.0)
+    exe = g.compile({x: ts.TensorType((-1, 5), ts.float32), b: ts.TensorType((5,), ts.float32)}, [y], device="cuda")
+    bv = rng.normal(size=5).astype(np.float32)
+    for rows in (1, 7, 300):
+        xv = rng.normal(size=(rows, 5)).astype(np.float32)
+        np.testing.assert_allclose(np.asarray(exe.run([xv, bv])[0]), np.tanh(xv * bv + 1), rtol=1e-6, atol=1e-6)
+    futures = [exe.run_async([np.full((4, 5), k, np.float32), bv]) for k in range(6)]
+    for k, f in enumerate(futures):
+        np.testing.assert_allclose(np.asarray(f.result(timeout=60)[0]), np.tanh(k * bv + 1), rtol=1e-6, atol=1e-6)
+
+
+def test_variables_update_on_the_device_and_commit():
+    g = ts.Graph()
+    w = g.variable(np.zeros(4, np.float32))
+    x = g.placeholder((4,), ts.float32)
+    step = g.assign(w, w - x * 0.5)
+    exe = g.compile({x: ts.TensorType((4,), ts.float32)}, [w], [step], device="cuda")
+    for _ in range(3):
+        exe.run([np.ones(4, np.float32)])
+    np.testing.assert_array_equal(g.variable_value(w), np.full(4, -1.5, np.float32))
+
+
+def test_kernels_not_yet_on_cuda_raise_naming_the_op():
+    g = ts.Graph()
+    x = g.placeholder((4, 4), ts.float32)
+    with pytest.raises(ts.CompileError, match="matmul"):
+        g.compile({x: ts.TensorType((4, 4), ts.float32)}, [g.matmul(x, x)], device="cuda")
+
+
+def test_bad_device_index_is_a_device_error():
+    g = ts.Graph()
+    x = g.placeholder((2,), ts.float32)
+    with pytest.raises(ts.DeviceError, match="cuda:99"):
+        g.compile({x: ts.TensorType((2,), ts.float32)}, [x + 1.0], device="cuda:99")

@@ -22,7 +22,14 @@ struct CudaKernel : CompiledKernel {
 };
 
 struct CudaStream : Stream {
+  const Driver* d = nullptr;
+  CUcontext ctx = nullptr;
   CUstream stream = nullptr;
+  ~CudaStream() override {
+    if (!stream) return;
+    d->cuCtxSetCurrent(ctx);
+    d->cuStreamDestroy(stream);  // after the work queued on it completes
+  }
 };
 
 class CudaBackend : public Backend {
@@ -61,6 +68,8 @@ class CudaBackend : public Backend {
   std::unique_ptr<Stream> new_stream() override {
     current();
     auto s = std::make_unique<CudaStream>();
+    s->d = d_;
+    s->ctx = ctx_;
     check(d_->cuStreamCreate(&s->stream, 1), "cuStreamCreate");  // CU_STREAM_NON_BLOCKING
     return s;
   }

@@ -40,6 +40,7 @@ const Loaded& load() {
                        bind(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2") && bind(lib, d.cuMemcpyDtoD, "cuMemcpyDtoD_v2") &&
                        bind(lib, d.cuStreamCreate, "cuStreamCreate") &&
                        bind(lib, d.cuStreamSynchronize, "cuStreamSynchronize") &&
+                       bind(lib, d.cuStreamDestroy, "cuStreamDestroy_v2") &&
                        bind(lib, d.cuModuleLoadData, "cuModuleLoadData") &&
                        bind(lib, d.cuModuleGetFunction, "cuModuleGetFunction") &&
                        bind(lib, d.cuLaunchKernel, "cuLaunchKernel") && bind(lib, d.cuGetErrorString, "cuGetErrorString");

@@ -38,6 +38,7 @@ struct DLManagedTensor {
 
 enum : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBfloat = 4, kDLBool = 6 };
 constexpr int32_t kDLCPU = 1;
+constexpr int32_t kDLCUDA = 2;
 
 DLDataType dl_dtype(DType t) {
   switch (t) {
@@ -94,7 +95,8 @@ py::capsule to_dlpack(const NDArray& a) {
   for (int d = a.rank() - 2; d >= 0; --d) e->strides[d] = e->strides[d + 1] * std::max<int64_t>(a.shape()[d + 1], 1);
   DLTensor& t = e->managed.dl_tensor;
   t.data = a.data();
-  t.device = {kDLCPU, 0};
+  // Device memory is described as such: the consumer reads it on the GPU.
+  t.device = a.device().kind == Device::Kind::CUDA ? DLDevice{kDLCUDA, a.device().index} : DLDevice{kDLCPU, 0};
   t.ndim = a.rank();
   t.dtype = dl_dtype(a.dtype());
   t.shape = e->shape.data();

@@ -212,6 +212,9 @@ PYBIND11_MODULE(_core, m) {
         // fall back to __array__, which gives an ml_dtypes.bfloat16 array.
         if (a.dtype() == DType::BFloat16)
           throw py::buffer_error("bfloat16 has no buffer-protocol format; use np.asarray(array) or DLPack");
+        // Likewise for device memory: __array__ copies it to the host.
+        if (a.device().kind != Device::Kind::CPU)
+          throw py::buffer_error("the array is on " + a.device().str() + "; np.asarray(array) copies it to the host");
         std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides(a.rank());
         py::ssize_t s = py::ssize_t(dtype_size(a.dtype()));
         for (int d = a.rank() - 1; d >= 0; --d) {

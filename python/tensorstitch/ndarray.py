@@ -30,7 +30,7 @@ def _array(self, dtype=None, copy=None):
 
 
 def _dlpack_device(self):
-    return (1, 0)  # kDLCPU
+    return (1, 0) if self.device.kind == "cpu" else (2, self.device.index)  # kDLCPU, kDLCUDA
 
 
 def _repr(self):

@@ -50,7 +50,8 @@ def test_broadcasting_dynamic_shapes_and_async():
         np.testing.assert_allclose(np.asarray(exe.run([xv, bv])[0]), np.tanh(xv * bv + 1), rtol=1e-6, atol=1e-6)
     futures = [exe.run_async([np.full((4, 5), k, np.float32), bv]) for k in range(6)]
     for k, f in enumerate(futures):
-        np.testing.assert_allclose(np.asarray(f.result(timeout=60)[0]), np.tanh(k * bv + 1), rtol=1e-6, atol=1e-6)
+        want = np.tanh(np.full((4, 5), k, np.float32) * bv + 1)
+        np.testing.assert_allclose(np.asarray(f.result(timeout=60)[0]), want, rtol=1e-6, atol=1e-6)
 
 
 def test_variables_update_on_the_device_and_commit():

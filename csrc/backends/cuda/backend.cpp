@@ -3,7 +3,9 @@
 // through the driver API on one stream per run. Elementwise kernels so far;
 // other kinds raise CompileError naming the op (never a silent fallback to
 // the host).
+#include <map>
 #include <memory>
+#include <vector>
 #include <mutex>
 #include <string>
 
@@ -21,14 +23,35 @@ struct CudaKernel : CompiledKernel {
   CUfunction fn = nullptr;
 };
 
+// Device memory freed by one run serves the next: cuMemAlloc and cuMemFree
+// synchronize the device and cost far more than a small kernel. Blocks are
+// kept by exact size class (four per power of two, as on the host). Leaked
+// on purpose, like the host cache: arrays may be freed during static
+// teardown. Memory is only reused once the run that freed it has drained
+// (runs free their buffers after their stream synchronizes).
+struct BlockCache {
+  std::mutex mu;
+  std::multimap<size_t, CUdeviceptr> free;
+};
+
+size_t size_class(size_t bytes) {
+  if (bytes <= 512) return 512;
+  const size_t top = size_t(1) << (63 - __builtin_clzll(bytes)), step = top / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+// Streams are reused for the same reason; one per run in flight.
+struct StreamPool {
+  std::mutex mu;
+  std::vector<CUstream> idle;
+};
+
 struct CudaStream : Stream {
-  const Driver* d = nullptr;
-  CUcontext ctx = nullptr;
+  StreamPool* pool = nullptr;
   CUstream stream = nullptr;
   ~CudaStream() override {
-    if (!stream) return;
-    d->cuCtxSetCurrent(ctx);
-    d->cuStreamDestroy(stream);  // after the work queued on it completes
+    std::lock_guard<std::mutex> lock(pool->mu);
+    pool->idle.push_back(stream);
   }
 };
 
@@ -66,10 +89,17 @@ class CudaBackend : public Backend {
   }
 
   std::unique_ptr<Stream> new_stream() override {
-    current();
     auto s = std::make_unique<CudaStream>();
-    s->d = d_;
-    s->ctx = ctx_;
+    s->pool = streams_;
+    {
+      std::lock_guard<std::mutex> lock(streams_->mu);
+      if (!streams_->idle.empty()) {
+        s->stream = streams_->idle.back();
+        streams_->idle.pop_back();
+        return s;
+      }
+    }
+    current();
     check(d_->cuStreamCreate(&s->stream, 1), "cuStreamCreate");  // CU_STREAM_NON_BLOCKING
     return s;
   }
@@ -98,14 +128,29 @@ class CudaBackend : public Backend {
   }
 
   std::shared_ptr<void> allocate(size_t bytes) override {
-    current();
+    const size_t size = size_class(bytes);
     CUdeviceptr p = 0;
-    check(d_->cuMemAlloc(&p, bytes ? bytes : 1), "cuMemAlloc");
-    const Driver* d = d_;
-    CUcontext ctx = ctx_;
-    return std::shared_ptr<void>(reinterpret_cast<void*>(p), [d, ctx](void* q) {
-      d->cuCtxSetCurrent(ctx);
-      d->cuMemFree(reinterpret_cast<CUdeviceptr>(q));
+    {
+      std::lock_guard<std::mutex> lock(blocks_->mu);
+      auto it = blocks_->free.find(size);
+      if (it != blocks_->free.end()) {
+        p = it->second;
+        blocks_->free.erase(it);
+      }
+    }
+    if (!p) {
+      current();
+      CUresult rc = d_->cuMemAlloc(&p, size);
+      if (rc == 2) {  // out of memory: give the cached blocks back and try once more
+        release_cached();
+        rc = d_->cuMemAlloc(&p, size);
+      }
+      check(rc, ("allocating " + std::to_string(bytes) + " bytes on " + device().str()).c_str());
+    }
+    BlockCache* cache = blocks_;
+    return std::shared_ptr<void>(reinterpret_cast<void*>(p), [cache, size](void* q) {
+      std::lock_guard<std::mutex> lock(cache->mu);
+      cache->free.emplace(size, reinterpret_cast<CUdeviceptr>(q));
     });
   }
 
@@ -126,6 +171,15 @@ class CudaBackend : public Backend {
  private:
   // Driver calls act on the calling thread's current context.
   void current() const { check(d_->cuCtxSetCurrent(ctx_), "cuCtxSetCurrent"); }
+
+  void release_cached() {
+    std::lock_guard<std::mutex> lock(blocks_->mu);
+    for (const auto& kv : blocks_->free) d_->cuMemFree(kv.second);
+    blocks_->free.clear();
+  }
+
+  BlockCache* blocks_ = new BlockCache;  // leaked: see BlockCache
+  StreamPool* streams_ = new StreamPool;
 
   int index_;
   const Driver* d_ = nullptr;

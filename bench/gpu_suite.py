@@ -1,0 +1,73 @@
+"""The GPU measurements of the CUDA backend, one table, peers in the same run.
+
+Run on a machine with an NVIDIA GPU: ``python bench/gpu_suite.py``. Times are
+medians of synchronized calls (wall clock around the call and a device
+synchronize); inputs already on the device.
+"""
+import statistics
+import time
+
+import numpy as np
+
+import tensorstitch as ts
+
+
+def timed(fn, sync, repeat=30, warmup=5):
+    for _ in range(warmup):
+        fn()
+    sync()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        sync()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def gelu_primitives(g, a):
+    return 0.5 * a * (1.0 + g.erf(a * 0.7071067811865476))
+
+
+def main():
+    rows = []
+    n = 64 * 2**20
+    x = np.random.default_rng(0).normal(size=n).astype(np.float32)
+    # ours: compile (NVRTC), then runs fed with a device array
+    t0 = time.perf_counter()
+    g = ts.Graph()
+    a = g.placeholder((n,), ts.float32)
+    exe = g.compile({a: ts.TensorType((n,), ts.float32)}, [gelu_primitives(g, a)], device="cuda")
+    rows.append(("first compile, GeLU (NVRTC start-up included)", (time.perf_counter() - t0) * 1e3, "ms"))
+    xd = exe.run([x])[0]  # a device array, fed back below
+    rows.append(("GeLU 64M fp32, primitives, tensorstitch", timed(lambda: exe.run([xd]), lambda: None) * 1e3, "ms"))
+    try:
+        import torch
+
+        xt = torch.from_numpy(x).cuda()
+        sync = torch.cuda.synchronize
+        rows.append(("GeLU 64M, torch F.gelu", timed(lambda: torch.nn.functional.gelu(xt), sync) * 1e3, "ms"))
+        rows.append(("GeLU 64M, torch eager primitives",
+                     timed(lambda: 0.5 * xt * (1.0 + torch.erf(xt * 0.7071067811865476)), sync) * 1e3, "ms"))
+        rows.append(("copy 64M fp32 (device to device), torch", timed(lambda: xt.clone(), sync) * 1e3, "ms"))
+        one = torch.ones(1, device="cuda")
+        rows.append(("1-element add, torch eager (sync)", timed(lambda: one + one, sync, 300) * 1e6, "us"))
+    except ImportError:
+        pass
+    g1 = ts.Graph()
+    p = g1.placeholder((1,), ts.float32)
+    exe1 = g1.compile({p: ts.TensorType((1,), ts.float32)}, [p + p], device="cuda")
+    one_d = exe1.run([np.ones(1, np.float32)])[0]
+    rows.append(("1-element add, tensorstitch (device feed, sync)", timed(lambda: exe1.run([one_d]), lambda: None, 300) * 1e6,
+                 "us"))
+    host = np.ones(1, np.float32)
+    rows.append(("1-element add, tensorstitch (host feed and result)",
+                 timed(lambda: np.asarray(exe1.run([host])[0]), lambda: None, 300) * 1e6, "us"))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'case':<{width}}  time")
+    for name, value, unit in rows:
+        print(f"{name:<{width}}  {value:8.3f} {unit}")
+
+
+if __name__ == "__main__":
+    main()

@@ -116,7 +116,7 @@ def test_generated_kernels_run_on_the_gpu_as_on_the_cpu(tmp_path):
             kernel = cp.RawModule(path=str(cubin)).get_function("ts_kernel_0")
             ins = [cp.asarray(v) for v in values]
             out = cp.empty(want.shape, want.dtype)
-            kernel(((want.size + 255) // 256,), (256,), (*ins, out))
+            kernel(((want.size + 1023) // 1024,), (256,), (*ins, out))  # 4 elements a thread
             got = cp.asnumpy(out)
             ran += 1
             ok = (np.allclose(got, want, rtol=2e-6, atol=1e-7, equal_nan=True) if want.dtype.kind == "f"

@@ -37,3 +37,7 @@ def nvrtc_compile(source, arch="sm_90"):
 
 # The core loads NVRTC from here when the CUDA backend compiles a kernel.
 _core._set_library_candidates("nvrtc", library_candidates("nvrtc"))
+# Where a GPU is present, NVRTC starts up in the background meanwhile
+# (TENSORSTITCH_WARM_CUDA=0 turns that off).
+if os.environ.get("TENSORSTITCH_WARM_CUDA", "1") != "0":
+    _core._warm_up_cuda()

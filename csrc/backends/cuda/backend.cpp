@@ -115,8 +115,9 @@ class CudaBackend : public Backend {
     for (void*& p : ptrs) args.push_back(&p);
     const int64_t n = num_elements(desc.space);
     if (n == 0) return;
-    const unsigned threads = 256, blocks = unsigned((n + threads - 1) / threads);
-    check(d_->cuLaunchKernel(static_cast<const CudaKernel&>(k).fn, blocks, 1, 1, threads, 1, 1, 0,
+    const int64_t threads = 256, per_block = threads * kElementsPerThread;
+    const unsigned blocks = unsigned((n + per_block - 1) / per_block);
+    check(d_->cuLaunchKernel(static_cast<const CudaKernel&>(k).fn, blocks, 1, 1, unsigned(threads), 1, 1, 0,
                              static_cast<CudaStream&>(stream).stream, args.data(), nullptr),
           "cuLaunchKernel");
   }

@@ -9,6 +9,10 @@
 
 namespace ts::cuda {
 
+// Elementwise kernels: each thread computes this many elements, so a launch
+// has ceil(n / (threads * kElementsPerThread)) blocks.
+constexpr int kElementsPerThread = 4;
+
 // The shim and the scalar math, as embedded at build time.
 const char* prelude();
 // The source of one kernel named `name`: elementwise descriptions so far

@@ -6,7 +6,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 
+#include "backends/cuda/driver.h"
 #include "tensorstitch/error.h"
 
 namespace ts::cuda {
@@ -47,7 +49,7 @@ void preload_builtins(const std::string& nvrtc_path) {
 
 const Api& api(const std::vector<std::string>& libraries) {
   static std::mutex mu;
-  static std::unique_ptr<Api> loaded;
+  static Api* loaded = nullptr;  // leaked: a warm-up thread may still use it at exit
   std::lock_guard<std::mutex> lock(mu);
   if (loaded) return *loaded;
   std::vector<std::string> tried = libraries;
@@ -74,7 +76,7 @@ const Api& api(const std::vector<std::string>& libraries) {
   bind(lib, a->cubin, "nvrtcGetCUBIN");
   bind(lib, a->destroy, "nvrtcDestroyProgram");
   bind(lib, a->error, "nvrtcGetErrorString");
-  loaded = std::move(a);
+  loaded = a.release();
   return *loaded;
 }
 
@@ -95,6 +97,23 @@ std::vector<std::string> library_candidates(const std::string& stem) {
   std::lock_guard<std::mutex> lock(candidates_mu);
   auto it = candidates().find(stem);
   return it == candidates().end() ? std::vector<std::string>{} : it->second;
+}
+
+void warm_up_async() {
+  std::thread([] {
+    try {
+      if (device_count() == 0) return;
+      int major = 0, minor = 0;
+      const Driver* d = driver();
+      CUdevice dev = 0;
+      if (d->cuDeviceGet(&dev, 0) || d->cuDeviceGetAttribute(&major, 75, dev) || d->cuDeviceGetAttribute(&minor, 76, dev))
+        return;
+      nvrtc_compile("extern \"C\" __global__ void warm() {}", "sm_" + std::to_string(major) + std::to_string(minor),
+                    library_candidates("nvrtc"));
+    } catch (const std::exception&) {
+      // Warming is best effort: the real compile reports what is missing.
+    }
+  }).detach();
 }
 
 std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries) {

@@ -13,6 +13,11 @@ namespace ts::cuda {
 // source does not compile. No GPU is needed.
 std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries);
 
+// Loads the driver and NVRTC and compiles an empty kernel on a background
+// thread when a GPU is present, so the first real compile does not pay
+// NVRTC's start-up (a few hundred milliseconds). Returns at once.
+void warm_up_async();
+
 // Where the Python front found a CUDA library (`stem`, e.g. "nvrtc") in pip
 // packages or the toolkit; set at import, read by the CUDA backend.
 void set_library_candidates(const std::string& stem, const std::vector<std::string>& paths);

@@ -54,6 +54,22 @@ def main():
         rows.append(("1-element add, torch eager (sync)", timed(lambda: one + one, sync, 300) * 1e6, "us"))
     except ImportError:
         pass
+    # row sums of squares over (8192, 8192): one block per row
+    m = np.random.default_rng(1).normal(size=(8192, 8192)).astype(np.float32)
+    gr = ts.Graph()
+    pm = gr.placeholder((8192, 8192), ts.float32)
+    ident = gr.compile({pm: ts.TensorType((8192, 8192), ts.float32)}, [pm * 1.0], device="cuda")
+    md = ident.run([m])[0]
+    exe_r = gr.compile({pm: ts.TensorType((8192, 8192), ts.float32)}, [gr.reduce_sum(pm * pm, axes=[1])], device="cuda")
+    rows.append(("row sums of squares 8192², tensorstitch", timed(lambda: exe_r.run([md]), lambda: None) * 1e3, "ms"))
+    try:
+        import torch
+
+        mt = torch.from_numpy(m).cuda()
+        rows.append(("row sums of squares 8192², torch", timed(lambda: (mt * mt).sum(1), torch.cuda.synchronize) * 1e3,
+                     "ms"))
+    except ImportError:
+        pass
     g1 = ts.Graph()
     p = g1.placeholder((1,), ts.float32)
     exe1 = g1.compile({p: ts.TensorType((1,), ts.float32)}, [p + p], device="cuda")

@@ -77,3 +77,16 @@ def test_bad_device_index_is_a_device_error():
     x = g.placeholder((2,), ts.float32)
     with pytest.raises(ts.DeviceError, match="cuda:99"):
         g.compile({x: ts.TensorType((2,), ts.float32)}, [x + 1.0], device="cuda:99")
+
+
+def test_reductions_with_prologue_and_epilogue_match_the_cpu():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(37, 1000)).astype(np.float32)
+    x[3, 17] = np.nan  # max and min propagate NaN, as on the CPU
+    for build in (lambda g, a: g.square_root(g.reduce_sum(a * a, axes=[1])) * 2.0,
+                  lambda g, a: g.reduce_mean(g.exp(a * 0.1), axes=[1]) - 1.0,
+                  lambda g, a: g.reduce_max(a, axes=[1]),
+                  lambda g, a: g.reduce_min(g.abs(a)),
+                  lambda g, a: g.reduce_sum(a)):
+        cpu, gpu = both(build, [x], [ts.TensorType((37, 1000), ts.float32)])
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)

@@ -125,3 +125,15 @@ def test_generated_kernels_run_on_the_gpu_as_on_the_cpu(tmp_path):
                 wrong.append(f"{op} {dtype.name}: max difference {np.max(np.abs(got.astype(float) - want.astype(float)))}")
     assert ran >= 80
     assert not wrong, "GPU results differ from the CPU's:\n" + "\n".join(wrong)
+
+
+def test_reduction_kernels_with_epilogues_compile():
+    g = ts.Graph()
+    x = g.placeholder((16, 300), ts.float32)
+    s = g.placeholder((16,), ts.float32)
+    targets = [g.square_root(g.reduce_sum(x * x, axes=[1])) * s, g.reduce_max(g.exp(x)), g.reduce_mean(x, axes=[1])]
+    exe = g.compile({x: ts.TensorType((16, 300), ts.float32), s: ts.TensorType((16,), ts.float32)}, targets)
+    sources = exe.cuda_sources()
+    assert len(sources) == 3 and all("__shfl_down_sync" in src for src in sources)
+    for src in sources:
+        assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"

@@ -308,8 +308,11 @@ PYBIND11_MODULE(_core, m) {
         std::vector<py::object> out;
         int i = 0;
         for (const auto& k : e.kernels()) {
-          if (k->kind == KernelDesc::Kind::Elementwise) out.push_back(py::str(cuda::render(*k, "ts_kernel_" + std::to_string(i))));
-          else out.push_back(py::none());
+          try {
+            out.push_back(py::str(cuda::render(*k, "ts_kernel_" + std::to_string(i))));
+          } catch (const CompileError&) {
+            out.push_back(py::none());
+          }
           ++i;
         }
         return out;

@@ -1,8 +1,8 @@
 // The CUDA backend: kernels generated from their descriptions (codegen.cpp),
 // compiled by NVRTC for the device's architecture, loaded and launched
-// through the driver API on one stream per run. Elementwise kernels so far;
-// other kinds raise CompileError naming the op (never a silent fallback to
-// the host).
+// through the driver API on one stream per run. Elementwise and float32
+// reduction kernels so far; other kinds raise CompileError naming the op
+// (never a silent fallback to the host).
 #include <map>
 #include <memory>
 #include <vector>
@@ -76,8 +76,6 @@ class CudaBackend : public Backend {
   Device device() const override { return Device{Device::Kind::CUDA, index_}; }
 
   std::shared_ptr<const CompiledKernel> compile(std::shared_ptr<const KernelDesc> desc) override {
-    if (desc->kind != KernelDesc::Kind::Elementwise)
-      throw CompileError("'" + desc->ops.front() + "': this kind of kernel does not run on CUDA yet");
     const std::string cubin = nvrtc_compile(std::string(prelude()) + "\n" + render(*desc, "ts_kernel"), arch_,
                                             library_candidates("nvrtc"));
     current();
@@ -114,10 +112,15 @@ class CudaBackend : public Backend {
     std::vector<void*> args;
     for (void*& p : ptrs) args.push_back(&p);
     const int64_t n = num_elements(desc.space);
-    if (n == 0) return;
-    const int64_t threads = 256, per_block = threads * kElementsPerThread;
-    const unsigned blocks = unsigned((n + per_block - 1) / per_block);
-    check(d_->cuLaunchKernel(static_cast<const CudaKernel&>(k).fn, blocks, 1, 1, unsigned(threads), 1, 1, 0,
+    int64_t threads = 256, blocks = 0;
+    if (desc.kind == KernelDesc::Kind::Reduce) {
+      blocks = num_elements(desc.outputs[0].dims);  // a block per output element
+    } else {
+      if (n == 0) return;
+      blocks = (n + threads * kElementsPerThread - 1) / (threads * kElementsPerThread);
+    }
+    if (blocks == 0) return;
+    check(d_->cuLaunchKernel(static_cast<const CudaKernel&>(k).fn, unsigned(blocks), 1, 1, unsigned(threads), 1, 1, 0,
                              static_cast<CudaStream&>(stream).stream, args.data(), nullptr),
           "cuLaunchKernel");
   }

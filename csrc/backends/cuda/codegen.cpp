@@ -53,69 +53,139 @@ std::string store_expr(DType dt, const std::string& v, DType compute) {
   return v;
 }
 
-}  // namespace
 
-std::string render(const KernelDesc& k, const std::string& name) {
-  if (k.kind != KernelDesc::Kind::Elementwise)
-    throw CompileError("CUDA code generation: only elementwise kernels are rendered so far; got " + k.ops.front());
-  const char* c = "R";  // the register type, named once per kernel
-  const Dims& space = k.space;
-  std::ostringstream s;
-  s << "extern \"C\" __global__ void " << name << "(";
-  for (size_t j = 0; j < k.inputs.size(); ++j) s << "const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j << ", ";
-  for (size_t o = 1; o < k.outputs.size(); ++o) s << storage(k.outputs[o].dtype) << "* __restrict__ out" << o << ", ";
-  s << storage(k.outputs[0].dtype) << "* __restrict__ out) {\n";
-  // Each thread takes kElementsPerThread elements a block apart: every load
-  // instruction is coalesced across the warp, and the unrolled iterations'
-  // loads are in flight together.
-  s << "  #pragma unroll\n";
-  s << "  for (int u = 0; u < " << kElementsPerThread << "; ++u) {\n";
-  s << "  const long long i = ((long long)blockIdx.x * " << kElementsPerThread << " + u) * blockDim.x + threadIdx.x;\n";
-  s << "  if (i >= " << num_elements(space) << "LL) break;\n";
-  s << "  typedef " << register_type(k.compute) << " R;\n";
-  s << "  R r[" << std::max(k.num_regs, 1) << "];\n";
+// The index of operand element for element `var` of `space` (NumPy
+// broadcasting, strides baked in).
+std::string index_expr(const Dims& dims, const Dims& space, const char* var) {
+  const int64_t n = num_elements(dims);
+  if (n == 1) return "0";
+  if (n == num_elements(space)) return var;
+  std::ostringstream e;
+  const size_t lead = space.size() - dims.size();
+  int64_t stride = 1, inner = 1;
+  e << "(0";
+  for (size_t d = space.size(); d-- > 0;) {
+    const bool present = d >= lead && dims[d - lead] != 1;
+    if (present) e << " + (" << var << " / " << inner << "LL % " << space[d] << "LL) * " << stride << "LL";
+    if (d >= lead) stride *= dims[d - lead];
+    inner *= space[d];
+  }
+  e << ")";
+  return e.str();
+}
+
+// Loads the operands of one phase (element `var` of `space`) into registers.
+void emit_loads(std::ostringstream& s, const KernelDesc& k, bool epilogue, const Dims& space, const char* var) {
   for (size_t j = 0; j < k.inputs.size(); ++j) {
     const KernelOperand& o = k.inputs[j];
-    if (o.reg < 0) continue;
-    // The input's element for output element i: NumPy broadcasting against
-    // the iteration space, with the strides baked in.
-    std::string index = "i";
-    const int64_t n = num_elements(o.type.dims);
-    if (n == 1) {
-      index = "0";
-    } else if (n != num_elements(space)) {
-      std::ostringstream e;
-      const size_t lead = space.size() - o.type.dims.size();
-      int64_t stride = 1, inner = 1;
-      e << "(0";
-      for (size_t d = space.size(); d-- > 0;) {
-        const bool present = d >= lead && o.type.dims[d - lead] != 1;
-        if (present) e << " + (i / " << inner << "LL % " << space[d] << "LL) * " << stride << "LL";
-        if (d >= lead) stride *= o.type.dims[d - lead];
-        inner *= space[d];
-      }
-      e << ")";
-      index = e.str();
-    }
-    s << "  r[" << o.reg << "] = " << load_expr(o.type.dtype, "in" + std::to_string(j) + "[" + index + "]", c) << ";\n";
+    if (o.reg < 0 || o.epilogue != epilogue) continue;
+    s << "    r[" << o.reg << "] = "
+      << load_expr(o.type.dtype, "in" + std::to_string(j) + "[" + index_expr(o.type.dims, space, var) + "]", "R") << ";\n";
   }
-  for (const KernelStep& st : k.body) {
-    s << "  r[" << st.dst << "] = " << c << "(ts::math::" << st.scalar << "::f(r[" << st.a << "]";
+}
+
+// Steps [begin, end) of the body, each rounded to its dtype where narrower.
+void emit_steps(std::ostringstream& s, const KernelDesc& k, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    const KernelStep& st = k.body[i];
+    s << "    r[" << st.dst << "] = R(ts::math::" << st.scalar << "::f(r[" << st.a << "]";
     if (st.arity > 1) s << ", r[" << st.b << "]";
     if (st.arity > 2) s << ", r[" << st.c << "]";
     s << "));\n";
     if (st.round) {
       const std::string v = "r[" + std::to_string(st.dst) + "]";
-      const std::string stored = store_expr(st.round_to, v, k.compute);
-      s << "  " << v << " = " << load_expr(st.round_to, stored, c) << ";\n";
+      s << "    " << v << " = " << load_expr(st.round_to, store_expr(st.round_to, v, k.compute), "R") << ";\n";
     }
   }
-  s << "  out[i] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute) << ";\n";
+}
+
+void emit_signature(std::ostringstream& s, const KernelDesc& k, const std::string& name) {
+  s << "extern \"C\" __global__ void " << name << "(";
+  for (size_t j = 0; j < k.inputs.size(); ++j) s << "const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j << ", ";
+  for (size_t o = 1; o < k.outputs.size(); ++o) s << storage(k.outputs[o].dtype) << "* __restrict__ out" << o << ", ";
+  s << storage(k.outputs[0].dtype) << "* __restrict__ out) {\n";
+  s << "  typedef " << register_type(k.compute) << " R;\n";
+}
+
+// One thread per element, kElementsPerThread elements a block apart: every
+// load instruction is coalesced across the warp, and the unrolled
+// iterations' loads are in flight together.
+std::string render_elementwise(const KernelDesc& k, const std::string& name) {
+  std::ostringstream s;
+  emit_signature(s, k, name);
+  s << "  #pragma unroll\n";
+  s << "  for (int u = 0; u < " << kElementsPerThread << "; ++u) {\n";
+  s << "    const long long i = ((long long)blockIdx.x * " << kElementsPerThread << " + u) * blockDim.x + threadIdx.x;\n";
+  s << "    if (i >= " << num_elements(k.space) << "LL) break;\n";
+  s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
+  emit_loads(s, k, false, k.space, "i");
+  emit_steps(s, k, 0, k.body.size());
+  s << "    out[i] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute) << ";\n";
   for (size_t o = 1; o < k.outputs.size(); ++o)
-    s << "  out" << o << "[i] = " << store_expr(k.outputs[o].dtype, "r[" + std::to_string(k.extra_regs[o - 1]) + "]", k.compute)
-      << ";\n";
+    s << "    out" << o << "[i] = "
+      << store_expr(k.outputs[o].dtype, "r[" + std::to_string(k.extra_regs[o - 1]) + "]", k.compute) << ";\n";
   s << "  }\n}\n";
   return s.str();
+}
+
+// One block per output element: the threads stride over its row of the
+// iteration space (the prologue per element), combine in registers, then
+// across the block with warp shuffles; thread 0 finishes (mean, NaN) and
+// runs the epilogue.
+std::string render_reduce(const KernelDesc& k, const std::string& name) {
+  const Combiner how = k.reduce;
+  const bool extremum = how == Combiner::Max || how == Combiner::Min;
+  const char* start = how == Combiner::Max ? "-__int_as_float(0x7f800000)" : how == Combiner::Min ? "__int_as_float(0x7f800000)" : "0";
+  const char* pick = how == Combiner::Max ? ">" : "<";
+  const Dims& out_dims = k.outputs[0].dims;
+  std::ostringstream s;
+  emit_signature(s, k, name);
+  s << "  const long long row = blockIdx.x;\n";
+  s << "  R acc = R(" << start << ");\n  bool nan = false;\n";
+  s << "  for (long long j = threadIdx.x; j < " << k.row << "LL; j += blockDim.x) {\n";
+  s << "    const long long i = row * " << k.row << "LL + j;\n";
+  s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
+  emit_loads(s, k, false, k.space, "i");
+  emit_steps(s, k, 0, k.epilogue_step);
+  s << "    const R v = r[" << k.value_reg << "];\n";
+  if (extremum) s << "    nan = nan || v != v;\n    acc = v " << pick << " acc ? v : acc;\n";
+  else s << "    acc += v;\n";
+  s << "  }\n";
+  // Within the warp, then across warps through shared memory.
+  auto combine = [&](const std::string& other) {
+    return extremum ? "acc = " + other + " " + pick + " acc ? " + other + " : acc;" : "acc += " + other + ";";
+  };
+  s << "  for (int off = 16; off > 0; off >>= 1) {\n";
+  s << "    const R o = __shfl_down_sync(0xffffffffu, acc, off);\n    " << combine("o") << "\n";
+  s << "    nan = __any_sync(0xffffffffu, nan);\n  }\n";
+  s << "  __shared__ R part[32];\n  __shared__ bool part_nan[32];\n";
+  s << "  if ((threadIdx.x & 31) == 0) { part[threadIdx.x >> 5] = acc; part_nan[threadIdx.x >> 5] = nan; }\n";
+  s << "  __syncthreads();\n";
+  s << "  if (threadIdx.x != 0) return;\n";
+  s << "  for (int w = 1; w < (blockDim.x + 31) / 32; ++w) { const R o = part[w]; " << combine("o")
+    << " nan = nan || part_nan[w]; }\n";
+  if (how == Combiner::Mean) s << "  acc = acc / R(" << k.row << ");\n";
+  if (extremum) s << "  if (nan) acc = R(__int_as_float(0x7fc00000));\n";
+  const int result = k.reduced_reg >= 0 ? k.result_reg : -1;
+  if (result < 0) {
+    s << "  out[row] = " << store_expr(k.outputs[0].dtype, "acc", k.compute) << ";\n}\n";
+    return s.str();
+  }
+  s << "  {\n    const long long i = row;\n    R r[" << std::max(k.num_regs, 1) << "];\n";
+  s << "    r[" << k.reduced_reg << "] = acc;\n";
+  emit_loads(s, k, true, out_dims, "i");
+  emit_steps(s, k, k.epilogue_step, k.body.size());
+  s << "    out[row] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(result) + "]", k.compute) << ";\n";
+  s << "  }\n}\n";
+  return s.str();
+}
+
+}  // namespace
+
+std::string render(const KernelDesc& k, const std::string& name) {
+  if (k.kind == KernelDesc::Kind::Elementwise) return render_elementwise(k, name);
+  if (k.kind == KernelDesc::Kind::Reduce) return render_reduce(k, name);
+  throw CompileError("CUDA code generation: '" + k.ops.front() + "': this kind of kernel is not rendered yet");
 }
 
 }  // namespace ts::cuda

@@ -81,12 +81,13 @@ def test_bad_device_index_is_a_device_error():
 
 def test_reductions_with_prologue_and_epilogue_match_the_cpu():
     rng = np.random.default_rng(2)
-    x = rng.normal(size=(37, 1000)).astype(np.float32)
-    x[3, 17] = np.nan  # max and min propagate NaN, as on the CPU
-    for build in (lambda g, a: g.square_root(g.reduce_sum(a * a, axes=[1])) * 2.0,
-                  lambda g, a: g.reduce_mean(g.exp(a * 0.1), axes=[1]) - 1.0,
-                  lambda g, a: g.reduce_max(a, axes=[1]),
+    # Trailing-axes reductions that are not row kernels (those come next).
+    x = rng.normal(size=(37, 10, 100)).astype(np.float32)
+    x[3, 1, 17] = np.nan  # max and min propagate NaN, as on the CPU
+    for build in (lambda g, a: g.square_root(g.reduce_sum(a * a)) * 2.0,
+                  lambda g, a: g.reduce_mean(g.exp(a * 0.1), axes=[1, 2]) - 1.0,
+                  lambda g, a: g.reduce_max(a, axes=[2]),
                   lambda g, a: g.reduce_min(g.abs(a)),
-                  lambda g, a: g.reduce_sum(a)):
-        cpu, gpu = both(build, [x], [ts.TensorType((37, 1000), ts.float32)])
+                  lambda g, a: g.reduce_sum(a, axes=[1, 2])):
+        cpu, gpu = both(build, [x], [ts.TensorType((37, 10, 100), ts.float32)])
         np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)

@@ -186,6 +186,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("_host_allocations", &host_allocation_count);
   m.def("_set_library_candidates", &cuda::set_library_candidates);
   m.def("_warm_up_cuda", &cuda::warm_up_async);
+  m.def("_finish_cuda_warm_up", [] {
+    py::gil_scoped_release nogil;
+    cuda::finish_warm_up();
+  });
   m.def("_kernel_compiles", &kernel_compile_count);
   m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
   m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {

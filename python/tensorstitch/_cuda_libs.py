@@ -6,6 +6,7 @@ backend, the driver and cuBLASLt) by path. The paths come from the
 then from the system's default search.
 """
 
+import atexit
 import glob
 import importlib.util
 import os
@@ -41,3 +42,4 @@ _core._set_library_candidates("nvrtc", library_candidates("nvrtc"))
 # (TENSORSTITCH_WARM_CUDA=0 turns that off).
 if os.environ.get("TENSORSTITCH_WARM_CUDA", "1") != "0":
     _core._warm_up_cuda()
+    atexit.register(_core._finish_cuda_warm_up)  # never exit while it runs

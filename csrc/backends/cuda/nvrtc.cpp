@@ -99,8 +99,15 @@ std::vector<std::string> library_candidates(const std::string& stem) {
   return it == candidates().end() ? std::vector<std::string>{} : it->second;
 }
 
+std::thread& warm_up_thread() {
+  static auto* t = new std::thread;  // leaked: see finish_warm_up
+  return *t;
+}
+
 void warm_up_async() {
-  std::thread([] {
+  std::thread& t = warm_up_thread();
+  if (t.joinable()) return;
+  t = std::thread([] {
     try {
       if (device_count() == 0) return;
       int major = 0, minor = 0;
@@ -113,7 +120,12 @@ void warm_up_async() {
     } catch (const std::exception&) {
       // Warming is best effort: the real compile reports what is missing.
     }
-  }).detach();
+  });
+}
+
+void finish_warm_up() {
+  std::thread& t = warm_up_thread();
+  if (t.joinable()) t.join();
 }
 
 std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries) {

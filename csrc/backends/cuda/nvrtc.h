@@ -17,6 +17,9 @@ std::string nvrtc_compile(const std::string& source, const std::string& arch, co
 // thread when a GPU is present, so the first real compile does not pay
 // NVRTC's start-up (a few hundred milliseconds). Returns at once.
 void warm_up_async();
+// Waits for the warm-up to end: a process must not exit while NVRTC or the
+// driver is starting up on another thread (the Python front calls it at exit).
+void finish_warm_up();
 
 // Where the Python front found a CUDA library (`stem`, e.g. "nvrtc") in pip
 // packages or the toolkit; set at import, read by the CUDA backend.

@@ -107,23 +107,88 @@ void emit_signature(std::ostringstream& s, const KernelDesc& k, const std::strin
   s << "  typedef " << register_type(k.compute) << " R;\n";
 }
 
-// One thread per element, kElementsPerThread elements a block apart: every
-// load instruction is coalesced across the warp, and the unrolled
-// iterations' loads are in flight together.
+// Whether every operand read element by element, and every output, is a
+// 4-byte type laid out like the iteration space: then each thread moves
+// four consecutive elements with one 16-byte load or store per array.
+bool vectorizable(const KernelDesc& k) {
+  const int64_t n = num_elements(k.space);
+  auto four_bytes = [](DType t) { return t == DType::Float32 || t == DType::Int32; };
+  for (const KernelOperand& o : k.inputs) {
+    const int64_t m = num_elements(o.type.dims);
+    if (o.reg >= 0 && m != 1 && (m != n || !four_bytes(o.type.dtype))) return false;
+  }
+  for (const TensorType& t : k.outputs)
+    if (!four_bytes(t.dtype)) return false;
+  return n % 4 == 0;
+}
+
+// The body for element `var`, loads and stores included.
+void emit_element(std::ostringstream& s, const KernelDesc& k, const char* var) {
+  s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
+  emit_loads(s, k, false, k.space, var);
+  emit_steps(s, k, 0, k.body.size());
+  s << "    out[" << var << "] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute)
+    << ";\n";
+  for (size_t o = 1; o < k.outputs.size(); ++o)
+    s << "    out" << o << "[" << var << "] = "
+      << store_expr(k.outputs[o].dtype, "r[" + std::to_string(k.extra_regs[o - 1]) + "]", k.compute) << ";\n";
+}
+
+// Four consecutive elements from 16-byte loads: component c of each loaded
+// vector feeds the body for element 4q + c; results are gathered into
+// vectors and stored 16 bytes at a time.
+void emit_quad(std::ostringstream& s, const KernelDesc& k) {
+  static const char* lane[] = {"x", "y", "z", "w"};
+  auto vec = [](DType t) { return t == DType::Float32 ? "float4" : "int4"; };
+  for (size_t j = 0; j < k.inputs.size(); ++j) {
+    const KernelOperand& o = k.inputs[j];
+    if (o.reg >= 0 && num_elements(o.type.dims) != 1)
+      s << "    const " << vec(o.type.dtype) << " v" << j << " = reinterpret_cast<const " << vec(o.type.dtype) << "*>(in" << j
+        << ")[q];\n";
+  }
+  for (size_t o = 0; o < k.outputs.size(); ++o) s << "    " << vec(k.outputs[o].dtype) << " w" << o << ";\n";
+  for (int c = 0; c < 4; ++c) {
+    s << "    {\n    R r[" << std::max(k.num_regs, 1) << "];\n";
+    for (size_t j = 0; j < k.inputs.size(); ++j) {
+      const KernelOperand& o = k.inputs[j];
+      if (o.reg < 0) continue;
+      const std::string v = num_elements(o.type.dims) == 1 ? "in" + std::to_string(j) + "[0]" : "v" + std::to_string(j) + "." + lane[c];
+      s << "    r[" << o.reg << "] = " << load_expr(o.type.dtype, v, "R") << ";\n";
+    }
+    emit_steps(s, k, 0, k.body.size());
+    for (size_t o = 0; o < k.outputs.size(); ++o) {
+      const int reg = o == 0 ? k.value_reg : k.extra_regs[o - 1];
+      s << "    w" << o << "." << lane[c] << " = " << store_expr(k.outputs[o].dtype, "r[" + std::to_string(reg) + "]", k.compute)
+        << ";\n";
+    }
+    s << "    }\n";
+  }
+  for (size_t o = 0; o < k.outputs.size(); ++o)
+    s << "    reinterpret_cast<" << vec(k.outputs[o].dtype) << "*>(out" << (o ? std::to_string(o) : "") << ")[q] = w" << o << ";\n";
+}
+
+// One thread per kElementsPerThread elements: four consecutive ones with
+// 16-byte loads where the layout allows and the pointers are aligned, else
+// four a block apart (each load instruction coalesced across the warp).
 std::string render_elementwise(const KernelDesc& k, const std::string& name) {
   std::ostringstream s;
   emit_signature(s, k, name);
+  const int64_t n = num_elements(k.space);
+  if (vectorizable(k)) {
+    s << "  const unsigned long long bits = 0";
+    for (size_t j = 0; j < k.inputs.size(); ++j) s << " | (unsigned long long)in" << j;
+    for (size_t o = 1; o < k.outputs.size(); ++o) s << " | (unsigned long long)out" << o;
+    s << " | (unsigned long long)out;\n";
+    s << "  const long long q = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n";
+    s << "  if ((bits & 15) == 0) {\n    if (q >= " << n / 4 << "LL) return;\n";
+    emit_quad(s, k);
+    s << "    return;\n  }\n";
+  }
   s << "  #pragma unroll\n";
   s << "  for (int u = 0; u < " << kElementsPerThread << "; ++u) {\n";
   s << "    const long long i = ((long long)blockIdx.x * " << kElementsPerThread << " + u) * blockDim.x + threadIdx.x;\n";
-  s << "    if (i >= " << num_elements(k.space) << "LL) break;\n";
-  s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
-  emit_loads(s, k, false, k.space, "i");
-  emit_steps(s, k, 0, k.body.size());
-  s << "    out[i] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute) << ";\n";
-  for (size_t o = 1; o < k.outputs.size(); ++o)
-    s << "    out" << o << "[i] = "
-      << store_expr(k.outputs[o].dtype, "r[" + std::to_string(k.extra_regs[o - 1]) + "]", k.compute) << ";\n";
+  s << "    if (i >= " << n << "LL) break;\n";
+  emit_element(s, k, "i");
   s << "  }\n}\n";
   return s.str();
 }

@@ -62,12 +62,25 @@ def main():
     md = ident.run([m])[0]
     exe_r = gr.compile({pm: ts.TensorType((8192, 8192), ts.float32)}, [gr.reduce_sum(pm * pm, axes=[1])], device="cuda")
     rows.append(("row sums of squares 8192², tensorstitch", timed(lambda: exe_r.run([md]), lambda: None) * 1e3, "ms"))
+    e = gr.exp(pm - gr.reduce_max(pm, -1, keepdims=True))
+    exe_s = gr.compile({pm: ts.TensorType((8192, 8192), ts.float32)}, [e / gr.reduce_sum(e, -1, keepdims=True)],
+                       device="cuda")
+    rows.append(("softmax 8192² from primitives, tensorstitch", timed(lambda: exe_s.run([md]), lambda: None) * 1e3, "ms"))
+    d = pm - gr.reduce_mean(pm, -1, keepdims=True)
+    ln = d / gr.square_root(gr.reduce_mean(d * d, -1, keepdims=True) + 1e-5)
+    exe_l = gr.compile({pm: ts.TensorType((8192, 8192), ts.float32)}, [ln], device="cuda")
+    rows.append(("layer norm 8192² from primitives, tensorstitch", timed(lambda: exe_l.run([md]), lambda: None) * 1e3,
+                 "ms"))
     try:
         import torch
 
         mt = torch.from_numpy(m).cuda()
         rows.append(("row sums of squares 8192², torch", timed(lambda: (mt * mt).sum(1), torch.cuda.synchronize) * 1e3,
                      "ms"))
+        rows.append(("softmax 8192², torch", timed(lambda: torch.softmax(mt, -1), torch.cuda.synchronize) * 1e3, "ms"))
+        rows.append(("layer norm 8192², torch F.layer_norm",
+                     timed(lambda: torch.nn.functional.layer_norm(mt, (8192,)), torch.cuda.synchronize) * 1e3, "ms"))
+        rows.append(("copy 8192² fp32, torch", timed(lambda: mt.clone(), torch.cuda.synchronize) * 1e3, "ms"))
     except ImportError:
         pass
     g1 = ts.Graph()

@@ -91,3 +91,32 @@ def test_reductions_with_prologue_and_epilogue_match_the_cpu():
                   lambda g, a: g.reduce_sum(a, axes=[1, 2])):
         cpu, gpu = both(build, [x], [ts.TensorType((37, 10, 100), ts.float32)])
         np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)
+
+
+def test_row_kernels_match_the_cpu():
+    """Softmax, layer norm, log-sum-exp and cross-entropy from primitives,
+    each one row kernel, on rows shorter and longer than a block."""
+    rng = np.random.default_rng(3)
+    for cols in (7, 1000, 5000):
+        x = rng.normal(size=(33, cols)).astype(np.float32)
+        labels = rng.random((33, cols)).astype(np.float32)
+
+        def layer_norm(g, a):
+            d = a - g.reduce_mean(a, -1, keepdims=True)
+            return d / g.square_root(g.reduce_mean(d * d, -1, keepdims=True) + 1e-5) * 1.5 + 0.25
+
+        def softmax(g, a):
+            e = g.exp(a - g.reduce_max(a, -1, keepdims=True))
+            return e / g.reduce_sum(e, -1, keepdims=True)
+
+        def logsumexp(g, a):
+            return g.log(g.reduce_sum(g.exp(a), axes=[-1]))
+
+        for build in (layer_norm, softmax, logsumexp):
+            cpu, gpu = both(build, [x], [ts.TensorType((33, cols), ts.float32)])
+            np.testing.assert_allclose(gpu, cpu, rtol=2e-5, atol=2e-6, err_msg=f"{build.__name__} {cols}")
+        def cross_entropy(g, a, y):
+            return g.reduce_sum(-y * (a - g.log(g.reduce_sum(g.exp(a), -1, keepdims=True))), axes=[-1])
+
+        cpu, gpu = both(cross_entropy, [x, labels], [ts.TensorType((33, cols), ts.float32)] * 2)
+        np.testing.assert_allclose(gpu, cpu, rtol=2e-5, atol=2e-5)

@@ -137,3 +137,20 @@ def test_reduction_kernels_with_epilogues_compile():
     assert len(sources) == 3 and all("__shfl_down_sync" in src for src in sources)
     for src in sources:
         assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"
+
+
+def test_row_kernels_compile():
+    """Softmax, layer norm and log-sum-exp from primitives: one row kernel
+    each, rendered and compiled for sm_90."""
+    g = ts.Graph()
+    x = g.placeholder((64, 1000), ts.float32)
+    d = x - g.reduce_mean(x, -1, keepdims=True)
+    layer_norm = d / g.square_root(g.reduce_mean(d * d, -1, keepdims=True) + 1e-5)
+    e = g.exp(x - g.reduce_max(x, -1, keepdims=True))
+    softmax = e / g.reduce_sum(e, -1, keepdims=True)
+    logsumexp = g.log(g.reduce_sum(g.exp(x), axes=[-1]))
+    exe = g.compile({x: ts.TensorType((64, 1000), ts.float32)}, [layer_norm, softmax, logsumexp])
+    sources = exe.cuda_sources()
+    assert len(sources) == 3 and all("__shared__ R pr[" in src for src in sources)
+    for src in sources:
+        assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"

@@ -1,8 +1,8 @@
 // The CUDA backend: kernels generated from their descriptions (codegen.cpp),
 // compiled by NVRTC for the device's architecture, loaded and launched
-// through the driver API on one stream per run. Elementwise and float32
-// reduction kernels so far; other kinds raise CompileError naming the op
-// (never a silent fallback to the host).
+// through the driver API on one stream per run. Elementwise, reduction and
+// row kernels so far; the others (matmul, the ops with kernels of their
+// own) raise CompileError naming the op (never a silent fallback to the host).
 #include <map>
 #include <memory>
 #include <vector>
@@ -115,6 +115,8 @@ class CudaBackend : public Backend {
     int64_t threads = 256, blocks = 0;
     if (desc.kind == KernelDesc::Kind::Reduce) {
       blocks = num_elements(desc.outputs[0].dims);  // a block per output element
+    } else if (desc.kind == KernelDesc::Kind::Row) {
+      blocks = desc.row ? n / desc.row : 0;  // a block per row
     } else {
       if (n == 0) return;
       blocks = (n + threads * kElementsPerThread - 1) / (threads * kElementsPerThread);

@@ -1,6 +1,8 @@
 #include "backends/cuda/codegen.h"
 
+#include <array>
 #include <sstream>
+#include <vector>
 
 #include "ops/op_def.h"
 #include "tensorstitch/error.h"
@@ -193,55 +195,163 @@ std::string render_elementwise(const KernelDesc& k, const std::string& name) {
   return s.str();
 }
 
+// A reduction's accumulation: its start value and how one more value `v`
+// folds into `acc` (extrema propagate NaN through the `nan` flag).
+struct Fold {
+  Combiner how;
+  bool extremum() const { return how == Combiner::Max || how == Combiner::Min; }
+  const char* start() const {
+    return how == Combiner::Max ? "-__int_as_float(0x7f800000)" : how == Combiner::Min ? "__int_as_float(0x7f800000)" : "0";
+  }
+  std::string add(const std::string& v) const {
+    const char* pick = how == Combiner::Max ? ">" : "<";
+    return extremum() ? "acc = " + v + " " + pick + " acc ? " + v + " : acc;" : "acc += " + v + ";";
+  }
+};
+
+// Combines every thread's acc and nan across the block (warp shuffles,
+// then shared memory); thread 0 ends with the finished value (the mean
+// divided by `count`, NaN for extrema that saw one) in acc. Uses `slot` to
+// name its shared arrays; all threads must reach it.
+void emit_block_reduce(std::ostringstream& s, const Fold& f, int64_t count, const std::string& slot) {
+  s << "  for (int off = 16; off > 0; off >>= 1) {\n";
+  s << "    const R o = __shfl_down_sync(0xffffffffu, acc, off);\n    " << f.add("o") << "\n";
+  s << "    nan = __any_sync(0xffffffffu, nan);\n  }\n";
+  s << "  __shared__ R part" << slot << "[32];\n  __shared__ bool nan" << slot << "[32];\n";
+  s << "  if ((threadIdx.x & 31) == 0) { part" << slot << "[threadIdx.x >> 5] = acc; nan" << slot
+    << "[threadIdx.x >> 5] = nan; }\n";
+  s << "  __syncthreads();\n";
+  s << "  if (threadIdx.x == 0) {\n";
+  s << "    for (int w = 1; w < (blockDim.x + 31) / 32; ++w) { const R o = part" << slot << "[w]; " << f.add("o")
+    << " nan = nan || nan" << slot << "[w]; }\n";
+  if (f.how == Combiner::Mean) s << "    acc = acc / R(" << count << ");\n";
+  if (f.extremum()) s << "    if (nan) acc = R(__int_as_float(0x7fc00000));\n";
+  s << "  }\n";
+}
+
+void emit_accumulate(std::ostringstream& s, const Fold& f, const std::string& v) {
+  s << "    {\n      const R v = " << v << ";\n";
+  if (f.extremum()) s << "      nan = nan || v != v;\n";
+  s << "      " << f.add("v") << "\n    }\n";
+}
+
 // One block per output element: the threads stride over its row of the
 // iteration space (the prologue per element), combine in registers, then
-// across the block with warp shuffles; thread 0 finishes (mean, NaN) and
-// runs the epilogue.
+// across the block; thread 0 runs the epilogue and stores.
 std::string render_reduce(const KernelDesc& k, const std::string& name) {
-  const Combiner how = k.reduce;
-  const bool extremum = how == Combiner::Max || how == Combiner::Min;
-  const char* start = how == Combiner::Max ? "-__int_as_float(0x7f800000)" : how == Combiner::Min ? "__int_as_float(0x7f800000)" : "0";
-  const char* pick = how == Combiner::Max ? ">" : "<";
-  const Dims& out_dims = k.outputs[0].dims;
+  const Fold f{k.reduce};
   std::ostringstream s;
   emit_signature(s, k, name);
   s << "  const long long row = blockIdx.x;\n";
-  s << "  R acc = R(" << start << ");\n  bool nan = false;\n";
+  s << "  R acc = R(" << f.start() << ");\n  bool nan = false;\n";
   s << "  for (long long j = threadIdx.x; j < " << k.row << "LL; j += blockDim.x) {\n";
   s << "    const long long i = row * " << k.row << "LL + j;\n";
   s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
   emit_loads(s, k, false, k.space, "i");
   emit_steps(s, k, 0, k.epilogue_step);
-  s << "    const R v = r[" << k.value_reg << "];\n";
-  if (extremum) s << "    nan = nan || v != v;\n    acc = v " << pick << " acc ? v : acc;\n";
-  else s << "    acc += v;\n";
+  emit_accumulate(s, f, "r[" + std::to_string(k.value_reg) + "]");
   s << "  }\n";
-  // Within the warp, then across warps through shared memory.
-  auto combine = [&](const std::string& other) {
-    return extremum ? "acc = " + other + " " + pick + " acc ? " + other + " : acc;" : "acc += " + other + ";";
-  };
-  s << "  for (int off = 16; off > 0; off >>= 1) {\n";
-  s << "    const R o = __shfl_down_sync(0xffffffffu, acc, off);\n    " << combine("o") << "\n";
-  s << "    nan = __any_sync(0xffffffffu, nan);\n  }\n";
-  s << "  __shared__ R part[32];\n  __shared__ bool part_nan[32];\n";
-  s << "  if ((threadIdx.x & 31) == 0) { part[threadIdx.x >> 5] = acc; part_nan[threadIdx.x >> 5] = nan; }\n";
-  s << "  __syncthreads();\n";
+  emit_block_reduce(s, f, k.row, "0");
   s << "  if (threadIdx.x != 0) return;\n";
-  s << "  for (int w = 1; w < (blockDim.x + 31) / 32; ++w) { const R o = part[w]; " << combine("o")
-    << " nan = nan || part_nan[w]; }\n";
-  if (how == Combiner::Mean) s << "  acc = acc / R(" << k.row << ");\n";
-  if (extremum) s << "  if (nan) acc = R(__int_as_float(0x7fc00000));\n";
-  const int result = k.reduced_reg >= 0 ? k.result_reg : -1;
-  if (result < 0) {
+  if (k.reduced_reg < 0) {
     s << "  out[row] = " << store_expr(k.outputs[0].dtype, "acc", k.compute) << ";\n}\n";
     return s.str();
   }
   s << "  {\n    const long long i = row;\n    R r[" << std::max(k.num_regs, 1) << "];\n";
   s << "    r[" << k.reduced_reg << "] = acc;\n";
-  emit_loads(s, k, true, out_dims, "i");
+  emit_loads(s, k, true, k.outputs[0].dims, "i");
   emit_steps(s, k, k.epilogue_step, k.body.size());
-  s << "    out[row] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(result) + "]", k.compute) << ";\n";
+  s << "    out[row] = " << store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.result_reg) + "]", k.compute) << ";\n";
   s << "  }\n}\n";
+  return s.str();
+}
+
+// Row kernels: one block per row. The body runs in segments closed by its
+// row reductions; each segment recomputes the row's elementwise steps from
+// the inputs (re-read from L2), folds the reduction across the block, and
+// thread 0 computes the per-row values that follow from it into shared
+// memory, which the later segments read.
+std::string render_row(const KernelDesc& k, const std::string& name) {
+  const size_t steps = k.body.size();
+  // Per step: its operands as expressions (a register, or the shared slot
+  // of the per-row value the register holds at that point).
+  std::vector<std::array<std::string, 3>> operand(steps);
+  std::vector<int> holder(size_t(std::max(k.num_regs, 1)), -1);  // register -> step whose per-row value it holds
+  for (size_t i = 0; i < steps; ++i) {
+    const KernelStep& st = k.body[i];
+    const int regs[3] = {st.a, st.b, st.c};
+    for (int a = 0; a < 3; ++a)
+      if (regs[a] >= 0)
+        operand[i][a] = holder[size_t(regs[a])] >= 0 ? "pr[" + std::to_string(holder[size_t(regs[a])]) + "]"
+                                                      : "r[" + std::to_string(regs[a]) + "]";
+    holder[size_t(st.dst)] = st.per_row || st.reduce != Combiner::None ? int(i) : -1;
+  }
+  const int value_holder = holder[size_t(k.value_reg)];
+  auto call = [&](size_t i) {
+    const KernelStep& st = k.body[i];
+    std::string e = "R(ts::math::" + std::string(st.scalar) + "::f(" + operand[i][0];
+    if (st.arity > 1) e += ", " + operand[i][1];
+    if (st.arity > 2) e += ", " + operand[i][2];
+    e += "))";
+    return e;
+  };
+  // Each result is rounded through its dtype (store, load back) where narrower.
+  auto rounded = [&](size_t i, const std::string& e) {
+    const KernelStep& st = k.body[i];
+    return st.round ? load_expr(st.round_to, store_expr(st.round_to, e, k.compute), "R") : e;
+  };
+  const int64_t n = k.row;
+  std::ostringstream s;
+  emit_signature(s, k, name);
+  s << "  const long long row = blockIdx.x;\n";
+  s << "  __shared__ R pr[" << std::max<size_t>(steps, 1) << "];\n";
+  auto element_pass = [&](size_t upto, const std::string& tail) {
+    s << "  for (long long j = threadIdx.x; j < " << n << "LL; j += blockDim.x) {\n";
+    s << "    const long long i = row * " << n << "LL + j;\n";
+    s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
+    emit_loads(s, k, false, k.space, "i");
+    for (size_t i = 0; i < upto; ++i) {
+      const KernelStep& st = k.body[i];
+      if (st.per_row || st.reduce != Combiner::None) continue;  // read from pr[]
+      s << "    r[" << st.dst << "] = " << rounded(i, call(i)) << ";\n";
+    }
+    s << tail << "  }\n";
+  };
+  size_t begin = 0;
+  int segment = 0;
+  while (true) {
+    size_t end = begin;
+    while (end < steps && k.body[end].reduce == Combiner::None) ++end;
+    // The per-row values of this segment, by thread 0, from those before.
+    bool any = false;
+    for (size_t i = begin; i < end; ++i) any = any || k.body[i].per_row;
+    if (any) {
+      s << "  if (threadIdx.x == 0) {\n    const long long i = row * " << n << "LL;\n    R r[" << std::max(k.num_regs, 1)
+        << "];\n";
+      emit_loads(s, k, false, k.space, "i");
+      for (size_t i = begin; i < end; ++i)
+        if (k.body[i].per_row) s << "    pr[" << i << "] = " << rounded(i, call(i)) << ";\n";
+      s << "  }\n  __syncthreads();\n";
+    }
+    if (end == steps) break;
+    const Fold f{k.body[end].reduce};
+    s << "  {\n  R acc = R(" << f.start() << ");\n  bool nan = false;\n";
+    std::ostringstream tail;
+    emit_accumulate(tail, f, operand[end][0]);
+    element_pass(end, tail.str());
+    emit_block_reduce(s, f, n, std::to_string(segment));
+    s << "  if (threadIdx.x == 0) pr[" << end << "] = acc;\n  __syncthreads();\n  }\n";
+    begin = end + 1;
+    ++segment;
+  }
+  if (k.row_result) {
+    const std::string v = value_holder >= 0 ? "pr[" + std::to_string(value_holder) + "]" : "r[0]";
+    s << "  if (threadIdx.x == 0) out[row] = " << store_expr(k.outputs[0].dtype, v, k.compute) << ";\n}\n";
+    return s.str();
+  }
+  element_pass(steps, "    out[i] = " + store_expr(k.outputs[0].dtype, "r[" + std::to_string(k.value_reg) + "]", k.compute) +
+                          ";\n");
+  s << "}\n";
   return s.str();
 }
 
@@ -250,6 +360,7 @@ std::string render_reduce(const KernelDesc& k, const std::string& name) {
 std::string render(const KernelDesc& k, const std::string& name) {
   if (k.kind == KernelDesc::Kind::Elementwise) return render_elementwise(k, name);
   if (k.kind == KernelDesc::Kind::Reduce) return render_reduce(k, name);
+  if (k.kind == KernelDesc::Kind::Row && k.extra_regs.empty()) return render_row(k, name);
   throw CompileError("CUDA code generation: '" + k.ops.front() + "': this kind of kernel is not rendered yet");
 }
 

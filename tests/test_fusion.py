@@ -5,6 +5,7 @@ import os
 import re
 
 import numpy as np
+import pytest
 import scipy.special as sp
 
 import tensorstitch as ts
@@ -224,3 +225,23 @@ def test_reductions_take_elementwise_epilogues():
             np.testing.assert_array_equal(got, want)
         else:
             np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cols", [1023, 1024, 1025, 3000])
+def test_row_kernels_on_rows_longer_than_a_tile(cols, fusion):
+    """Row kernels walk each row tile by tile (1,024 elements): a step that
+    reads a per-row value must not overwrite it before the row's last tile."""
+    rng = np.random.default_rng(cols)
+    xv = rng.normal(size=(5, cols)).astype(np.float32)
+    g = ts.Graph()
+    x = g.placeholder((5, cols), ts.float32)
+    d = x - g.reduce_mean(x, -1, keepdims=True)
+    layer_norm = d / g.square_root(g.reduce_mean(d * d, -1, keepdims=True) + 1e-5)
+    e = g.exp(x - g.reduce_max(x, -1, keepdims=True))
+    softmax = e / g.reduce_sum(e, -1, keepdims=True)
+    got = [np.asarray(o) for o in g.run({x: xv}, [d, layer_norm, softmax])]
+    x64 = xv.astype(np.float64)
+    d64 = x64 - x64.mean(-1, keepdims=True)
+    np.testing.assert_allclose(got[0], d64, atol=2e-6)
+    np.testing.assert_allclose(got[1], d64 / np.sqrt((d64 ** 2).mean(-1, keepdims=True) + 1e-5), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got[2], sp.softmax(x64, -1), rtol=1e-5, atol=1e-7)

@@ -37,7 +37,17 @@ struct Builder {
     free_regs.pop_back();
     return r;
   }
-  void release(int r) {
+  // Row kernels run each segment (the steps up to a row reduction) tile by
+  // tile and read per-row values at every tile, so a register holding one
+  // is reused only after the segment ends: a step later in the segment
+  // would overwrite it before the row's last tile reads it.
+  std::set<int> row_regs;
+  std::vector<int> deferred;
+  void release(int r, bool now = false) {
+    if (!now && k.kind == KernelDesc::Kind::Row && row_regs.count(r)) {
+      deferred.push_back(r);
+      return;
+    }
     if (std::find(free_regs.begin(), free_regs.end(), r) == free_regs.end()) free_regs.push_back(r);
   }
 };
@@ -83,6 +93,14 @@ void add_step(Builder& b, const detail::Node& n, bool per_row, const std::functi
   st.round = st.reduce == Combiner::None && narrower(out, b.k.compute) && !(n.def->bool_result && out == DType::Bool);
   st.round_to = out;
   st.dst = b.take();
+  if (st.per_row || st.reduce != Combiner::None) b.row_regs.insert(st.dst);
+  else b.row_regs.erase(st.dst);
+  // A row reduction closes a segment: per-row registers released in it may
+  // be reused from here on.
+  if (st.reduce != Combiner::None) {
+    for (int r : b.deferred) b.release(r, true);
+    b.deferred.clear();
+  }
   b.reg[n.outputs[0]] = st.dst;
   b.k.body.push_back(st);
   b.k.ops.push_back(n.type);

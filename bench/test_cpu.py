@@ -239,6 +239,9 @@ def test_softmax_primitives_tensorstitch(benchmark):
         return e / g.reduce_sum(e, -1, keepdims=True)
     exe, feeds = compiled(softmax, S)
     assert "1 kernel," in exe.explain()
+    rows = S[:4].astype(np.float64)
+    e = np.exp(rows - rows.max(-1, keepdims=True))
+    np.testing.assert_allclose(np.asarray(exe.run(feeds)[0])[:4], e / e.sum(-1, keepdims=True), rtol=1e-5, atol=1e-8)
     benchmark(exe.run, feeds)
 
 
@@ -257,6 +260,11 @@ def ts_layer_norm(g, s):
 def test_layer_norm_tensorstitch(benchmark):
     exe, feeds = compiled(ts_layer_norm, S)
     assert "1 kernel," in exe.explain()
+    # What is timed must be right: a few rows against float64.
+    rows = S[:4].astype(np.float64)
+    d = rows - rows.mean(-1, keepdims=True)
+    want = d / np.sqrt((d * d).mean(-1, keepdims=True) + 1e-5) * GAMMA + BETA
+    np.testing.assert_allclose(np.asarray(exe.run(feeds)[0])[:4], want, rtol=1e-4, atol=1e-4)
     benchmark(exe.run, feeds)
 
 

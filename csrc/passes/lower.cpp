@@ -25,6 +25,8 @@ bool narrower(DType dt, DType reg) {
 }
 
 struct Builder {
+  Builder(const Program& program, KernelDesc& kernel, int first_reg, std::map<int, int> preset)
+      : p(program), k(kernel), reg(std::move(preset)), next(first_reg) {}
   const Program& p;
   KernelDesc& k;
   std::map<int, int> reg;  // tensor -> register
@@ -163,9 +165,7 @@ int lower_body(const Program& p, KernelDesc& k, const std::vector<const detail::
   for (size_t i = 0; i < body.size(); ++i)
     for (int t : body[i]->inputs) last_use[p.resolve(t)] = int(i);
   last_use[value_tensor] = int(body.size());
-  Builder b{p, k};
-  b.next = first_reg;
-  b.reg = preset;
+  Builder b(p, k, first_reg, preset);
   std::set<int> invariant;
   const bool row = k.kind == KernelDesc::Kind::Row;
   for (size_t j : operands) {

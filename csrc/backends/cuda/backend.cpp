@@ -112,7 +112,7 @@ class CudaBackend : public Backend {
     std::vector<void*> args;
     for (void*& p : ptrs) args.push_back(&p);
     const int64_t n = num_elements(desc.space);
-    int64_t threads = 256, blocks = 0;
+    int64_t threads = kThreads, blocks = 0;
     if (desc.kind == KernelDesc::Kind::Reduce) {
       blocks = num_elements(desc.outputs[0].dims);  // a block per output element
     } else if (desc.kind == KernelDesc::Kind::Row) {

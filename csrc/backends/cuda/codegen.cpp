@@ -1,5 +1,6 @@
 #include "backends/cuda/codegen.h"
 
+#include <algorithm>
 #include <array>
 #include <sstream>
 #include <vector>
@@ -305,11 +306,36 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
   emit_signature(s, k, name);
   s << "  const long long row = blockIdx.x;\n";
   s << "  __shared__ R pr[" << std::max<size_t>(steps, 1) << "];\n";
+  // Rows that fit stay on chip: each thread keeps its elements of the
+  // row-shaped inputs in registers (element threadIdx.x + m * kRowThreads
+  // in slot m), so only the first pass reads them from memory.
+  const int64_t per_thread = (n + kRowThreads - 1) / kRowThreads;
+  const bool on_chip = per_thread <= kRowCachePerThread;
+  std::vector<size_t> cached;
+  for (size_t j = 0; j < k.inputs.size(); ++j)
+    if (on_chip && k.inputs[j].reg >= 0 && num_elements(k.inputs[j].type.dims) == num_elements(k.space))
+      cached.push_back(j);
+  for (size_t j : cached) s << "  R c" << j << "[" << per_thread << "];\n";
+  bool first_pass = true;
   auto element_pass = [&](size_t upto, const std::string& tail) {
-    s << "  for (long long j = threadIdx.x; j < " << n << "LL; j += blockDim.x) {\n";
+    if (on_chip) {
+      s << "  #pragma unroll\n  for (int m = 0; m < " << per_thread << "; ++m) {\n";
+      s << "    const long long j = threadIdx.x + m * " << kRowThreads << "LL;\n    if (j >= " << n << "LL) break;\n";
+    } else {
+      s << "  for (long long j = threadIdx.x; j < " << n << "LL; j += blockDim.x) {\n";
+    }
     s << "    const long long i = row * " << n << "LL + j;\n";
     s << "    R r[" << std::max(k.num_regs, 1) << "];\n";
-    emit_loads(s, k, false, k.space, "i");
+    for (size_t j = 0; j < k.inputs.size(); ++j) {
+      const KernelOperand& o = k.inputs[j];
+      if (o.reg < 0) continue;
+      const bool from_cache = std::find(cached.begin(), cached.end(), j) != cached.end();
+      const std::string load = load_expr(o.type.dtype, "in" + std::to_string(j) + "[" + index_expr(o.type.dims, k.space, "i") + "]", "R");
+      if (!from_cache) s << "    r[" << o.reg << "] = " << load << ";\n";
+      else if (first_pass) s << "    c" << j << "[m] = " << load << ";\n    r[" << o.reg << "] = c" << j << "[m];\n";
+      else s << "    r[" << o.reg << "] = c" << j << "[m];\n";
+    }
+    first_pass = false;
     for (size_t i = 0; i < upto; ++i) {
       const KernelStep& st = k.body[i];
       if (st.per_row || st.reduce != Combiner::None) continue;  // read from pr[]

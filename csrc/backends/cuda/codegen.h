@@ -12,6 +12,12 @@ namespace ts::cuda {
 // Elementwise kernels: each thread computes this many elements, so a launch
 // has ceil(n / (threads * kElementsPerThread)) blocks.
 constexpr int kElementsPerThread = 4;
+// Threads per block, for every kind of kernel.
+constexpr int kThreads = 256;
+// Row kernels: a block per row, kRowThreads threads; rows of at most
+// kRowThreads * kRowCachePerThread elements are kept in registers.
+constexpr int kRowThreads = kThreads;
+constexpr int kRowCachePerThread = 32;
 
 // The shim and the scalar math, as embedded at build time.
 const char* prelude();

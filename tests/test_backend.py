@@ -168,3 +168,18 @@ def test_equal_kernels_compile_once_and_errors_name_their_own_op():
     ok, bad = np.array([0, 1, 2], np.int32), np.array([0, 1, 12], np.int32)
     with pytest.raises(ts.ShapeError, match="second"):
         g.run({i: ok, j: bad}, [first, second])
+
+
+def test_profile_reports_each_kernel():
+    g = ts.Graph()
+    x = g.placeholder((256, 300), ts.float32)
+    y = g.tanh(x * 2.0 + 1.0)
+    s = g.reduce_sum(g.exp(x), axes=[1])
+    exe = g.compile({x: ts.TensorType((256, 300), ts.float32)}, [y, s])
+    prof = exe.profile([np.ones((256, 300), np.float32)])
+    assert len(prof.kernels) == kernel_count(exe) == 2
+    by_ops = {tuple(k["ops"]): k for k in prof.kernels}
+    ew = by_ops[("multiply", "add", "tanh")]
+    assert ew["bytes"] == 256 * 300 * 4 * 2 + 4 * 2  # x in, y out, two scalars
+    assert ew["flops"] == 256 * 300 * 3 and ew["seconds"] > 0 and 0 < ew["fraction"]
+    assert prof.copy_bandwidth > 1e8 and "reduce_sum" in str(prof)

@@ -299,6 +299,28 @@ PYBIND11_MODULE(_core, m) {
              py::gil_scoped_release nogil;
              return e.run(arrays);
            })
+      .def("profile", [](const Executable& e, const std::vector<NDArray>& feeds) {
+        std::vector<KernelProfile> rows;
+        {
+          py::gil_scoped_release nogil;
+          rows = e.profile(feeds);
+        }
+        py::list out;
+        for (const KernelProfile& r : rows) {
+          py::dict d;
+          d["name"] = r.name;
+          d["ops"] = r.ops;
+          d["seconds"] = r.seconds;
+          d["bytes"] = r.bytes;
+          d["flops"] = r.flops;
+          out.append(d);
+        }
+        return out;
+      })
+      .def("copy_bandwidth", [](const Executable& e) {
+        py::gil_scoped_release nogil;
+        return e.copy_bandwidth();
+      })
       .def("explain", [](const Executable& e) { return e.explain(); })
       .def("explain_for", [](const Executable& e, const std::vector<std::pair<py::object, DType>>& types) {
         std::vector<TensorType> tt;

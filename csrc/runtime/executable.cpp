@@ -1,5 +1,6 @@
 // Compiling and running executables, and the Graph entry points that use them.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <map>
@@ -118,7 +119,8 @@ using Done = std::function<void(std::vector<NDArray>, std::exception_ptr)>;
 // the results (or the error) when the backend reports the stream drained.
 // Errors while launching are thrown here.
 void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t run_index,
-                std::shared_ptr<detail::GraphData> g, const std::vector<NDArray>& feeds, Done done) {
+                std::shared_ptr<detail::GraphData> g, const std::vector<NDArray>& feeds, Done done,
+                std::vector<double>* step_seconds = nullptr) {
   auto run = std::make_shared<RunState>();
   run->plan = std::move(plan_ptr);
   run->g = std::move(g);
@@ -166,8 +168,13 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
                       ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, run->arena, backend.device())
                       : backend.empty(t.dims, t.dtype);
       }
+      const auto started = std::chrono::steady_clock::now();
       backend.launch(*st.kernel, *st.desc, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
                      *run->stream);
+      if (step_seconds) {  // profiling: wait for this kernel alone
+        backend.on_complete(*run->stream, [] {});
+        step_seconds->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
     }
     for (int s : st.release) slots[s] = NDArray();
@@ -323,6 +330,50 @@ std::vector<NDArray> Executable::run(const std::vector<NDArray>& feeds) const {
   cv.wait(lock, [&] { return finished; });
   if (error) std::rethrow_exception(error);
   return results;
+}
+
+std::vector<KernelProfile> Executable::profile(const std::vector<NDArray>& feeds) const {
+  const std::shared_ptr<const Plan> plan = d_->plan_for(feed_signature(*d_, feeds));
+  std::vector<double> seconds;
+  std::exception_ptr error;
+  launch_run(plan, *d_->backend, d_->runs++, d_->g, feeds, [&](std::vector<NDArray>, std::exception_ptr e) { error = e; },
+             &seconds);
+  if (error) std::rethrow_exception(error);
+  std::vector<KernelProfile> out;
+  size_t k = 0;
+  for (const Step& st : plan->steps) {
+    if (!st.kernel) continue;
+    KernelProfile row;
+    row.name = st.node->name;
+    row.ops = st.desc->ops;
+    row.seconds = k < seconds.size() ? seconds[k] : 0;
+    row.bytes = st.bytes_read + st.bytes_written;
+    row.flops = st.flops;
+    out.push_back(std::move(row));
+    ++k;
+  }
+  return out;
+}
+
+double Executable::copy_bandwidth() const {
+  // 64 MiB each way, best of three: large enough to stream from memory.
+  static std::mutex mu;
+  static std::map<std::string, double> measured;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = measured.find(d_->device.str());
+  if (it != measured.end()) return it->second;
+  Backend& backend = *d_->backend;
+  const Dims dims{int64_t(16) << 20};
+  NDArray src = backend.empty(dims, DType::Float32), dst = backend.empty(dims, DType::Float32);
+  const std::unique_ptr<Stream> stream = backend.new_stream();
+  double best = 1e30;
+  for (int i = 0; i < 4; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    backend.copy(src, dst);
+    backend.on_complete(*stream, [] {});
+    if (i) best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  return measured[d_->device.str()] = 2.0 * double(src.nbytes()) / best;
 }
 
 Future Executable::run_async(const std::vector<NDArray>& feeds) const {

@@ -36,15 +36,12 @@ std::string explain(const Plan& plan, const Program& p) {
   int k = 0;
   for (const Step& st : plan.steps) {
     const detail::Node& n = *st.node;
-    int64_t read = 0, written = 0;
+    const int64_t read = st.bytes_read, written = st.bytes_written;
     std::vector<int> inputs = n.inputs;
     if (st.kernel) {
       inputs.clear();
       for (const KernelOperand& o : st.desc->inputs) inputs.push_back(o.tensor);
     }
-    for (size_t i = 0; i < st.in.size(); ++i)
-      if (st.in[i] >= 0) read += bytes_of(p.types.at(p.resolve(inputs[i])));
-    for (const TensorType& t : st.out_types) written += bytes_of(t);
     const bool kernel = st.kernel != nullptr;
     s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(st.kind == Step::Kind::View ? "view" : "state"))
       << ": ";
@@ -71,6 +68,29 @@ std::string explain(const Plan& plan, const Program& p) {
     s << "\n";
   }
   return s.str();
+}
+
+// Each kernel step's memory traffic and arithmetic.
+void measure_traffic(Plan& plan) {
+  for (Step& st : plan.steps) {
+    if (!st.kernel) continue;
+    const KernelDesc& d = *st.desc;
+    for (size_t i = 0; i < st.in.size(); ++i)
+      if (st.in[i] >= 0) st.bytes_read += bytes_of(d.inputs[i].type);
+    for (const TensorType& t : st.out_types) st.bytes_written += bytes_of(t);
+    if (d.fused()) st.flops = double(num_elements(d.space)) * double(d.body.size());
+    const detail::Node* product = d.kind == KernelDesc::Kind::Matmul ? d.node
+                                  : d.node && d.node->def->cls == OpClass::Matmul ? d.node
+                                                                                  : nullptr;
+    if (product) {
+      // The contracted length: a is (.., M, K), or (.., K, M) transposed.
+      const Dims& a = d.inputs[0].type.dims;
+      const Dims& out = d.outputs[0].dims;
+      const int64_t m = out.size() >= 2 ? out[out.size() - 2] : 1;
+      const int64_t k = a.size() < 2 ? (a.empty() ? 1 : a[0]) : (a[a.size() - 2] == m ? a.back() : a[a.size() - 2]);
+      st.flops += 2.0 * double(num_elements(out)) * double(k);
+    }
+  }
 }
 
 // Memory totals; a plan past int64 could never be allocated, and offsets
@@ -261,6 +281,7 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
       value = copy;
     }
   plan_memory(plan);
+  measure_traffic(plan);
   plan.explain = explain(plan, p);
   return plan;
 }

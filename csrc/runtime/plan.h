@@ -27,6 +27,11 @@ struct Step {
   std::vector<int64_t> arena_offset;   // per output: its place in the run's arena, or -1
   int64_t workspace_offset = -1;       // the kernel's workspace in the arena
   bool copy_value = false;             // Assign: commit a copy (the value's memory is not the run's own)
+  // Kernel steps, for explain() and profile(): bytes read from memory and
+  // written, and arithmetic (an estimate: one op per element per step, 2MNK
+  // for a product).
+  int64_t bytes_read = 0, bytes_written = 0;
+  double flops = 0;
   std::vector<int> members;            // the graph nodes it computes (a region's, or the one op)
 };
 

@@ -121,6 +121,41 @@ class Future:
 atexit.register(_core.drain_async_runs)
 
 
+class Profile:
+    """What ``Executable.profile`` measured: one entry per kernel.
+
+    ``kernels`` is a list of dicts with ``name``, ``ops`` (the ops inside),
+    ``seconds``, ``bytes`` (read plus written), ``flops`` (an estimate),
+    ``bandwidth`` (bytes per second) and ``fraction`` (of the device's copy
+    bandwidth, measured once). ``str(profile)`` is a table, slowest first.
+    """
+
+    def __init__(self, kernels, copy_bandwidth, device):
+        self.copy_bandwidth = copy_bandwidth
+        self.device = device
+        self.kernels = []
+        for k in kernels:
+            bandwidth = k["bytes"] / k["seconds"] if k["seconds"] > 0 else 0.0
+            self.kernels.append(dict(k, bandwidth=bandwidth, fraction=bandwidth / copy_bandwidth))
+
+    @property
+    def seconds(self):
+        """The kernels' total time."""
+        return sum(k["seconds"] for k in self.kernels)
+
+    def __str__(self):
+        lines = [f"profile on {self.device}: {len(self.kernels)} kernels, {self.seconds * 1e3:.3f} ms; "
+                 f"copy bandwidth {self.copy_bandwidth / 1e9:.1f} GB/s",
+                 f"{'kernel':<24} {'time':>10} {'GB/s':>8} {'of copy':>8} {'GFLOP/s':>9}  ops"]
+        for k in sorted(self.kernels, key=lambda k: -k["seconds"]):
+            gflops = k["flops"] / k["seconds"] / 1e9 if k["seconds"] > 0 else 0.0
+            lines.append(f"{k['name'][:24]:<24} {k['seconds'] * 1e6:8.1f}us {k['bandwidth'] / 1e9:8.1f} "
+                         f"{k['fraction']:8.0%} {gflops:9.2f}  {', '.join(k['ops'])}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
 class Executable:
     """A compiled graph. ``run(feeds)`` with feeds a dict keyed by placeholder
     (or a list in compile order); ``run_async``; ``explain()``."""
@@ -195,6 +230,16 @@ class Executable:
         if len(arrays) != len(self._feeds):
             raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
         return Future(self._exe.run_async(arrays))
+
+    def profile(self, feeds=None):
+        """Run once, kernel by kernel, and return a ``ts.Profile``: each
+        kernel's time, bytes moved, arithmetic, and the fraction of the
+        device's copy bandwidth it reached. The run is a real one (variables
+        are assigned); each kernel is waited for before the next starts."""
+        arrays = [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
+        if len(arrays) != len(self._feeds):
+            raise _core.FeedError(f"profile: got {len(arrays)} feeds; expected {len(self._feeds)}")
+        return Profile(self._exe.profile(arrays), self._exe.copy_bandwidth(), str(self._exe.device))
 
     def explain(self, feeds=None):
         """The plan: kernels with the ops inside each, bytes moved, buffers and

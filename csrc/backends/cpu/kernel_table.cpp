@@ -35,7 +35,7 @@ double KernelCtx::f(const char* key) const { return attr_float(node, key); }
 const std::string& KernelCtx::s(const char* key) const { return attr_str(node, key); }
 const std::vector<int64_t>& KernelCtx::ints(const char* key) const { return attr_ints(node, key); }
 int KernelCtx::axis(int rank, const char* key) const {
-  const int a = int(i(key));
+  const int a = node.attrs.count(key) ? int(i(key)) : -1;  // absent: the last axis (sort, cumsum)
   return a < 0 ? a + rank : a;
 }
 

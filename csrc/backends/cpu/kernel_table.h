@@ -25,7 +25,8 @@ struct KernelCtx {
   double f(const char* key) const;
   const std::string& s(const char* key) const;
   const std::vector<int64_t>& ints(const char* key) const;
-  // A normalized axis attribute ("axis", negative counts from the end).
+  // A normalized axis attribute ("axis", negative counts from the end;
+  // absent means the last axis).
   int axis(int rank, const char* key = "axis") const;
 };
 

@@ -61,11 +61,6 @@ void block_copy(NDArray& whole, std::vector<NDArray>& parts, int axis) {
   }
 }
 
-int kernel_axis(const KernelCtx& k, int rank) {
-  int axis = int(k.i("axis"));
-  return axis < 0 ? axis + rank : axis;
-}
-
 void concat_kernel(KernelCtx& k) {
   std::vector<NDArray> parts;
   for (const NDArray& a : k.in) parts.push_back(a.dtype() == k.out[0].dtype() ? a : a.astype(k.out[0].dtype()));

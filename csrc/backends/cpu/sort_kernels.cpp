@@ -11,11 +11,6 @@
 namespace ts::cpu {
 namespace {
 
-int kernel_axis(const KernelCtx& k, int rank) {
-  int a = k.node.attrs.count("axis") ? int(k.i("axis")) : -1;
-  return a < 0 ? a + rank : a;
-}
-
 bool flag(const KernelCtx& k, const char* key) { return k.node.attrs.count(key) && k.i(key) != 0; }
 
 // For every line along the axis: the first k positions of its stable order.

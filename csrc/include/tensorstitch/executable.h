@@ -14,6 +14,15 @@ namespace ts {
 namespace detail { struct ExecutableData; }
 struct KernelDesc;
 
+// One kernel of a profiled run.
+struct KernelProfile {
+  std::string name;               // the kernel's root op
+  std::vector<std::string> ops;   // the ops inside, in order
+  double seconds = 0;             // measured, launch to completion
+  int64_t bytes = 0;              // read from memory plus written
+  double flops = 0;               // an estimate (see Plan)
+};
+
 class Executable {
  public:
   Executable() = default;
@@ -25,6 +34,13 @@ class Executable {
   // Returns at once; validation, compile and run errors arrive through the
   // Future. Several runs may be in flight.
   Future run_async(const std::vector<NDArray>& feeds) const;
+  // Runs once, waiting for each kernel before the next, and reports each
+  // kernel's time, memory traffic and arithmetic (a run like any other:
+  // variables are assigned).
+  std::vector<KernelProfile> profile(const std::vector<NDArray>& feeds) const;
+  // The device's memory bandwidth in bytes per second, measured once (a
+  // large copy), for comparing kernels against it.
+  double copy_bandwidth() const;
   const std::vector<Tensor>& feed_tensors() const;
   const std::vector<Tensor>& targets() const;
   // The plan for the given concrete feed types (kernels, buffers, peak memory).

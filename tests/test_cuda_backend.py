@@ -120,3 +120,13 @@ def test_row_kernels_match_the_cpu():
 
         cpu, gpu = both(cross_entropy, [x, labels], [ts.TensorType((33, cols), ts.float32)] * 2)
         np.testing.assert_allclose(gpu, cpu, rtol=2e-5, atol=2e-5)
+
+
+def test_profile_on_cuda():
+    g = ts.Graph()
+    x = g.placeholder((1 << 20,), ts.float32)
+    exe = g.compile({x: ts.TensorType((1 << 20,), ts.float32)}, [g.exp(x) * 2.0], device="cuda")
+    prof = exe.profile([np.ones(1 << 20, np.float32)])
+    assert len(prof.kernels) == 1 and prof.kernels[0]["seconds"] > 0
+    assert prof.copy_bandwidth > 1e11  # a GPU copies far faster than 100 GB/s
+    assert "cuda" in str(prof)

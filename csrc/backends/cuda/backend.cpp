@@ -167,9 +167,13 @@ class CudaBackend : public Backend {
       check(d_->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst.data()), src.data(), bytes), "copy to the GPU");
     else if (src.device().kind == Device::Kind::CUDA && dst.device().kind == Device::Kind::CPU)
       check(d_->cuMemcpyDtoH(dst.data(), reinterpret_cast<CUdeviceptr>(src.data()), bytes), "copy from the GPU");
-    else if (src.device().kind == Device::Kind::CUDA && dst.device().kind == Device::Kind::CUDA)
+    else if (src.device().kind == Device::Kind::CUDA && dst.device().kind == Device::Kind::CUDA) {
       check(d_->cuMemcpyDtoD(reinterpret_cast<CUdeviceptr>(dst.data()), reinterpret_cast<CUdeviceptr>(src.data()), bytes),
             "copy on the GPU");
+      // A device-to-device copy may return before it is done, and our
+      // streams do not wait for the default stream it runs on: finish it.
+      check(d_->cuStreamSynchronize(nullptr), "copy on the GPU");
+    }
     else
       src.copy_into(dst);
   }

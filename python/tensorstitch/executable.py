@@ -127,7 +127,9 @@ class Profile:
     ``kernels`` is a list of dicts with ``name``, ``ops`` (the ops inside),
     ``seconds``, ``bytes`` (read plus written), ``flops`` (an estimate),
     ``bandwidth`` (bytes per second) and ``fraction`` (of the device's copy
-    bandwidth, measured once). ``str(profile)`` is a table, slowest first.
+    bandwidth, measured once with the backend's own copy; on a GPU that is
+    the driver's copy, which a streaming kernel can beat by 10-20%).
+    ``str(profile)`` is a table, slowest first.
     """
 
     def __init__(self, kernels, copy_bandwidth, device):

@@ -46,29 +46,16 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-// `a` on the backend's device: itself, or a copy (host feeds and variables
-// on a GPU).
+// A copy of `a` on `where` (the host, or the backend's device).
+NDArray copy_to(Backend& backend, const NDArray& a, const Device& where) {
+  NDArray copy = where.kind == Device::Kind::CPU ? NDArray(a.shape(), a.dtype()) : backend.empty(a.shape(), a.dtype());
+  backend.copy(a, copy);
+  return copy;
+}
+
+// `a` on the backend's device: itself, or a copy (host feeds and variables on a GPU).
 NDArray on_device(Backend& backend, const NDArray& a) {
-  if (!a.defined() || a.device() == backend.device()) return a;
-  NDArray copy = backend.empty(a.shape(), a.dtype());
-  backend.copy(a, copy);
-  return copy;
-}
-
-// A copy of `a` that shares no memory with it, on the same device.
-NDArray duplicate(Backend& backend, const NDArray& a) {
-  if (a.device().kind == Device::Kind::CPU) return a.clone();
-  NDArray copy = backend.empty(a.shape(), a.dtype());
-  backend.copy(a, copy);
-  return copy;
-}
-
-// `a` in host memory (variables live there).
-NDArray on_host(Backend& backend, const NDArray& a) {
-  if (a.device().kind == Device::Kind::CPU) return a;
-  NDArray host(a.shape(), a.dtype());
-  backend.copy(a, host);
-  return host;
+  return !a.defined() || a.device() == backend.device() ? a : copy_to(backend, a, backend.device());
 }
 
 // What a run holds until its stream drains.
@@ -92,19 +79,19 @@ std::vector<NDArray> finish(RunState& run) {
   std::vector<NDArray> results;
   for (size_t i = 0; i < plan.target_slots.size(); ++i) {
     const NDArray& r = run.slots[plan.target_slots[i]];
-    results.push_back(plan.copy_target[i] ? duplicate(*run.backend, r) : r);
+    results.push_back(plan.copy_target[i] ? copy_to(*run.backend, r, r.device()) : r);
   }
   // The run's own buffers become the variables' values (the previous ones
   // are released when no reader holds them); values whose memory is not the
   // run's own are copied, so a variable never shares memory with a caller's
-  // array.
-  std::map<int, NDArray> commit;
+  // array. Variables live on the host, so device values come back as copies.
+  std::map<int, bool> must_copy;  // per variable, from its last assignment
   for (const Step& st : plan.steps)
-    if (st.kind == Step::Kind::Assign) commit[st.variable] = st.copy_value ? NDArray() : run.state[st.variable];
-  for (auto& kv : commit) {
-    const NDArray& value = run.state[kv.first];
-    if (value.device().kind != Device::Kind::CPU) kv.second = on_host(*run.backend, value);  // a fresh host copy
-    else if (!kv.second.defined()) kv.second = value.clone();
+    if (st.kind == Step::Kind::Assign) must_copy[st.variable] = st.copy_value;
+  std::map<int, NDArray> commit;
+  for (const auto& [v, copy] : must_copy) {
+    const NDArray& value = run.state[v];
+    commit[v] = copy || value.device().kind != Device::Kind::CPU ? copy_to(*run.backend, value, Device{}) : value;
   }
   if (!commit.empty()) {
     std::lock_guard<std::recursive_mutex> lock(run.g->mu);
@@ -168,10 +155,12 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
                       ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, run->arena, backend.device())
                       : backend.empty(t.dims, t.dtype);
       }
-      const auto started = std::chrono::steady_clock::now();
-      backend.launch(*st.kernel, *st.desc, ins, outs, st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr,
-                     *run->stream);
-      if (step_seconds) {  // profiling: wait for this kernel alone
+      void* workspace = st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr;
+      if (!step_seconds) {
+        backend.launch(*st.kernel, *st.desc, ins, outs, workspace, *run->stream);
+      } else {  // profiling: time this kernel alone, to its completion
+        const auto started = std::chrono::steady_clock::now();
+        backend.launch(*st.kernel, *st.desc, ins, outs, workspace, *run->stream);
         backend.on_complete(*run->stream, [] {});
         step_seconds->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       }

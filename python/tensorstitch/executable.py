@@ -226,22 +226,24 @@ class Executable:
             return self._exe.run_objects(feeds)
         return self._exe.run_objects(self._ordered(feeds))
 
+    def _arrays(self, feeds, what):
+        """The feeds as NDArrays, in compile order (FeedError on a wrong count)."""
+        values = list(self._ordered(feeds, what))
+        if len(values) != len(self._feeds):
+            raise _core.FeedError(f"{what}: got {len(values)} feeds; expected {len(self._feeds)}")
+        return [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, values)]
+
     def run_async(self, feeds=None):
         """Like ``run`` but returns a ``ts.Future``; many runs may be in flight."""
-        arrays = [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
-        if len(arrays) != len(self._feeds):
-            raise _core.FeedError(f"run: got {len(arrays)} feeds; expected {len(self._feeds)}")
-        return Future(self._exe.run_async(arrays))
+        return Future(self._exe.run_async(self._arrays(feeds, "run")))
 
     def profile(self, feeds=None):
         """Run once, kernel by kernel, and return a ``ts.Profile``: each
         kernel's time, bytes moved, arithmetic, and the fraction of the
         device's copy bandwidth it reached. The run is a real one (variables
         are assigned); each kernel is waited for before the next starts."""
-        arrays = [_core.to_feed(v, ph.dtype, ph.name) for ph, v in zip(self._feeds, self._ordered(feeds))]
-        if len(arrays) != len(self._feeds):
-            raise _core.FeedError(f"profile: got {len(arrays)} feeds; expected {len(self._feeds)}")
-        return Profile(self._exe.profile(arrays), self._exe.copy_bandwidth(), str(self._exe.device))
+        return Profile(self._exe.profile(self._arrays(feeds, "profile")), self._exe.copy_bandwidth(),
+                       str(self._exe.device))
 
     def explain(self, feeds=None):
         """The plan: kernels with the ops inside each, bytes moved, buffers and

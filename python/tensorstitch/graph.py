@@ -706,23 +706,24 @@ class Graph:
         execute ``target_ops`` (e.g. assignments). Compiles on first use and
         caches the executable per input signature."""
         targets, single = _targets(targets)
-        feeds = feeds or {}
+        ops = [unwrap_op(o, self) for o in target_ops]
+        return self._g.run(self._feed_pairs(feeds), [self._target(t) for t in targets], ops, resolve_device(device))
+
+    def _feed_pairs(self, feeds):
+        """``{placeholder: value}`` as (core tensor, NDArray) pairs."""
         pairs = []
-        for ph, value in feeds.items():
+        for ph, value in (feeds or {}).items():
             ph = self._feed_key(ph)
             pairs.append((ph._t, _core.to_feed(value, ph.dtype, ph.name)))
-        ops = [unwrap_op(o, self) for o in target_ops]
-        out = self._g.run(pairs, [self._target(t) for t in targets], ops, resolve_device(device))
-        return out
+        return pairs
 
     def run_async(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                   target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Future:
         """Like ``run`` but returns a ``ts.Future`` at once."""
-        targets, single = _targets(targets)
-        pairs = [(self._feed_key(ph)._t, _core.to_feed(v, self._feed_key(ph).dtype, self._feed_key(ph).name))
-                 for ph, v in (feeds or {}).items()]
+        targets, _ = _targets(targets)
         ops = [unwrap_op(o, self) for o in target_ops]
-        return Future(self._g.run_async(pairs, [self._target(t) for t in targets], ops, resolve_device(device)))
+        return Future(self._g.run_async(self._feed_pairs(feeds), [self._target(t) for t in targets], ops,
+                                        resolve_device(device)))
 
     def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                 target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Executable:

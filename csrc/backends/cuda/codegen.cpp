@@ -87,18 +87,24 @@ void emit_loads(std::ostringstream& s, const KernelDesc& k, bool epilogue, const
   }
 }
 
-// Steps [begin, end) of the body, each rounded to its dtype where narrower.
+// Step i's value: its scalar function of the given operands, rounded
+// through its dtype (store, load back) where that is narrower.
+std::string step_value(const KernelDesc& k, size_t i, const std::array<std::string, 3>& operand) {
+  const KernelStep& st = k.body[i];
+  std::string e = "R(ts::math::" + std::string(st.scalar) + "::f(" + operand[0];
+  if (st.arity > 1) e += ", " + operand[1];
+  if (st.arity > 2) e += ", " + operand[2];
+  e += "))";
+  return st.round ? load_expr(st.round_to, store_expr(st.round_to, e, k.compute), "R") : e;
+}
+
+std::string reg(int r) { return "r[" + std::to_string(r) + "]"; }
+
+// Steps [begin, end) of the body on registers.
 void emit_steps(std::ostringstream& s, const KernelDesc& k, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     const KernelStep& st = k.body[i];
-    s << "    r[" << st.dst << "] = R(ts::math::" << st.scalar << "::f(r[" << st.a << "]";
-    if (st.arity > 1) s << ", r[" << st.b << "]";
-    if (st.arity > 2) s << ", r[" << st.c << "]";
-    s << "));\n";
-    if (st.round) {
-      const std::string v = "r[" + std::to_string(st.dst) + "]";
-      s << "    " << v << " = " << load_expr(st.round_to, store_expr(st.round_to, v, k.compute), "R") << ";\n";
-    }
+    s << "    " << reg(st.dst) << " = " << step_value(k, i, {reg(st.a), reg(st.b), reg(st.c)}) << ";\n";
   }
 }
 
@@ -288,19 +294,6 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
     holder[size_t(st.dst)] = st.per_row || st.reduce != Combiner::None ? int(i) : -1;
   }
   const int value_holder = holder[size_t(k.value_reg)];
-  auto call = [&](size_t i) {
-    const KernelStep& st = k.body[i];
-    std::string e = "R(ts::math::" + std::string(st.scalar) + "::f(" + operand[i][0];
-    if (st.arity > 1) e += ", " + operand[i][1];
-    if (st.arity > 2) e += ", " + operand[i][2];
-    e += "))";
-    return e;
-  };
-  // Each result is rounded through its dtype (store, load back) where narrower.
-  auto rounded = [&](size_t i, const std::string& e) {
-    const KernelStep& st = k.body[i];
-    return st.round ? load_expr(st.round_to, store_expr(st.round_to, e, k.compute), "R") : e;
-  };
   const int64_t n = k.row;
   std::ostringstream s;
   emit_signature(s, k, name);
@@ -339,7 +332,7 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
     for (size_t i = 0; i < upto; ++i) {
       const KernelStep& st = k.body[i];
       if (st.per_row || st.reduce != Combiner::None) continue;  // read from pr[]
-      s << "    r[" << st.dst << "] = " << rounded(i, call(i)) << ";\n";
+      s << "    r[" << st.dst << "] = " << step_value(k, i, operand[i]) << ";\n";
     }
     s << tail << "  }\n";
   };
@@ -356,7 +349,7 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
         << "];\n";
       emit_loads(s, k, false, k.space, "i");
       for (size_t i = begin; i < end; ++i)
-        if (k.body[i].per_row) s << "    pr[" << i << "] = " << rounded(i, call(i)) << ";\n";
+        if (k.body[i].per_row) s << "    pr[" << i << "] = " << step_value(k, i, operand[i]) << ";\n";
       s << "  }\n  __syncthreads();\n";
     }
     if (end == steps) break;

@@ -154,3 +154,96 @@ def test_row_kernels_compile():
     assert len(sources) == 3 and all("__shared__ R pr[" in src for src in sources)
     for src in sources:
         assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"
+
+
+# ---- kernels of the ops that are not elementwise ----
+
+def _samples(g, dt):
+    """Per op of the CUDA kernel table: graphs using it on placeholders of `dt`
+    (shapes with a 0-sized dimension included), as {op: [outputs]}."""
+    x = g.placeholder((3, 4, 5), dt)
+    e = g.placeholder((0, 4), dt)
+    i = g.placeholder((2, 3), ts.int64)
+    j = g.placeholder((6,), ts.int32)
+    u = g.placeholder((3, 2, 3, 5), dt)
+    nd = g.placeholder((2, 2), ts.int8)
+    along = g.placeholder((3, 2, 5), ts.int64)
+    v = g.placeholder((4, 5), dt)
+    feeds = [x, e, i, j, u, nd, along, v]
+    builders = {
+        "gather": lambda: [g.gather(x, i, axis=1), g.gather(x, j, axis=0), g.gather(e, j, axis=1)],
+        "scatter_add": lambda: [g.scatter_add(x, i, u, axis=1)],
+        "gather_nd": lambda: [g.gather_nd(x, nd)],
+        "scatter_nd_add": lambda: [g.scatter_nd_add(x, nd, g.gather_nd(x, nd))],
+        "take_along_axis": lambda: [g.take_along_axis(x, along, axis=1)],
+        "one_hot": lambda: [g.one_hot(j, 7, dtype=dt), g.one_hot(i, 3, axis=0)],
+        "slice": lambda: [g.slice(x, [1, None, 4], [None, 3, 0], [1, 2, -1])],
+        "pad": lambda: [g.pad(x, [(1, 2), (0, 0), (3, 1)], value=2.5)],
+        "tile": lambda: [g.tile(x, [2, 1, 3])],
+        "flip": lambda: [g.flip(x, [0, 2])],
+        "concat": lambda: [g.concat([x, x, g.slice(x, [0, 0, 0], [3, 4, 0])], axis=2), g.concat([e, e], axis=0)],
+        "split": lambda: list(g.split(x, [2, 0, 3], axis=2)),
+        "transpose": lambda: [g.transpose(x, [2, 0, 1])],
+        "broadcast_to": lambda: [g.broadcast_to(v, (3, 4, 5))],
+        "shape_of": lambda: [g.shape_of(x)],
+        "reduce_sum": lambda: [g.reduce_sum(x, axes=[0, 2]), g.reduce_sum(e, axes=[0])],
+        "reduce_mean": lambda: [g.reduce_mean(x, axes=[1])],
+        "reduce_max": lambda: [g.reduce_max(x, axes=[0])],
+        "reduce_min": lambda: [g.reduce_min(e, axes=[0])],
+        "reduce_prod": lambda: [g.reduce_prod(x, axes=[0, 1])],
+        "argmax": lambda: [g.argmax(x, axis=1), g.argmax(x)],
+        "argmin": lambda: [g.argmin(x, axis=0)],
+        "sort": lambda: [g.sort(x, axis=1), g.sort(x, descending=True)],
+        "argsort": lambda: [g.argsort(x, axis=0)],
+        "top_k": lambda: list(g.top_k(x, 2)),
+        "cumsum": lambda: [g.cumsum(x, axis=1), g.cumsum(x, axis=2, exclusive=True, reverse=True)],
+        "matmul": lambda: [g.matmul(x, g.transpose(v)), g.matmul(v, v, transpose_b=True), g.matmul(j, j)],
+    }
+    out = {}
+    for op, build in builders.items():
+        try:
+            out[op] = build()
+        except ts.DTypeError:
+            continue  # the op does not take this dtype
+    if dt in (ts.float16, ts.bfloat16, ts.float32, ts.float64):
+        out["softmax"] = [g.softmax(x, axis=1)]
+        out["log_softmax"] = [g.log_softmax(x, axis=0)]
+        # Gradient ops: the adjoints of movement and broadcasting.
+        loss = g.reduce_sum(g.pad(g.slice(x, [1], [3]), [(0, 1), (0, 0), (0, 0)]) * g.tile(v, [1, 1]))
+        out["movement_grad"] = list(g.gradients(loss, [x, v]).values())
+        z = g.placeholder((1, 5), dt)
+        feeds.append(z)
+        out["sum_to_like"] = list(g.gradients(g.reduce_sum(x * z), [z]).values())
+        xs = g.split(x, 2, axis=1)
+        out["split_like"] = list(g.gradients(g.reduce_sum(xs[0] * xs[1]), [x]).values())
+        out["broadcast_like"] = list(g.gradients(g.reduce_sum(g.broadcast_to(v, (3, 4, 5))), [v]).values())
+        out["scatter_add_along_axis"] = list(g.gradients(g.reduce_sum(g.take_along_axis(x, along, axis=1)), [x]).values())
+    return feeds, out
+
+
+@pytest.mark.parametrize("dt", [ts.float32, ts.float16, ts.float64, ts.int32, ts.int8, ts.bool],
+                         ids=lambda d: d.name)
+def test_every_op_kernel_compiles_for_sm90(dt, monkeypatch):
+    g = ts.Graph()
+    feeds, per_op = _samples(g, dt)
+    targets = [t for outs in per_op.values() for t in outs]
+    compiled = 0
+    for fusion in ("1", "0"):  # unfused graphs give every op its own kernel
+        monkeypatch.setenv("TENSORSTITCH_FUSION", fusion)
+        exe = g.compile({f: ts.TensorType(f.shape, f.dtype) for f in feeds}, targets)
+        sources = exe.cuda_sources()
+        assert sources and all(s is not None for s in sources)
+        for src in sources:
+            assert nvrtc_compile(src, "sm_90")[:4] == b"\x7fELF"
+            compiled += 1
+    assert compiled > len(per_op)
+
+
+def test_every_op_with_a_cpu_kernel_has_a_cuda_kernel_and_a_sample():
+    # A new op needs a CUDA kernel, and a sample above that compiles it.
+    g = ts.Graph()
+    _, per_op = _samples(g, ts.float32)
+    cpu = set(_core._kernel_names("cpu"))
+    assert len(cpu) >= 30
+    assert cpu - set(_core._kernel_names("cuda")) == set()
+    assert cpu - set(per_op) == set()

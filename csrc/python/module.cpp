@@ -5,7 +5,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "backends/cuda/codegen.h"
+#include "backends/cpu/kernel_table.h"
+#include "backends/cuda/op_kernels.h"
 #include "backends/cuda/nvrtc.h"
 #include "ops/op_def.h"
 #include "python/dlpack.h"
@@ -192,6 +193,12 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("_kernel_compiles", &kernel_compile_count);
   m.def("_cuda_prelude", [] { return std::string(cuda::prelude()); });
+  // The ops each backend has a kernel of its own for (tests compare them).
+  m.def("_kernel_names", [](const std::string& backend) {
+    if (backend == "cpu") return cpu::kernel_names();
+    if (backend == "cuda") return cuda::op_kernel_names();
+    throw py::value_error("_kernel_names: unknown backend '" + backend + "'");
+  });
   m.def("_nvrtc_compile", [](const std::string& source, const std::string& arch, const std::vector<std::string>& libs) {
     std::string cubin;
     {
@@ -335,7 +342,7 @@ PYBIND11_MODULE(_core, m) {
         int i = 0;
         for (const auto& k : e.kernels()) {
           try {
-            out.push_back(py::str(cuda::render(*k, "ts_kernel_" + std::to_string(i))));
+            out.push_back(py::str(cuda::render_step(*k, "ts_kernel_" + std::to_string(i))));
           } catch (const CompileError&) {
             out.push_back(py::none());
           }

@@ -142,14 +142,15 @@ void plan_memory(Plan& plan) {
     st.arena_offset.assign(st.out.size(), -1);
     // Workspace lives for the step alone.
     if (computes && st.kernel->workspace_bytes > 0) {
-      const int64_t size = (st.kernel->workspace_bytes + 63) / 64 * 64;
+      const int64_t size = (st.kernel->workspace_bytes + 255) / 256 * 256;
       st.workspace_offset = arena.place(size);
       frees[i].emplace_back(st.workspace_offset, size);
     }
     for (size_t k = 0; computes && k < st.out.size(); ++k) {
       const int s = st.out[k];
-      // At least one line even when empty, so every block has its own offset.
-      const int64_t size = std::max<int64_t>(64, (bytes_of(st.out_types[k]) + 63) / 64 * 64);
+      // Blocks are 256-byte aligned (what cuBLASLt and 16-byte vector loads
+      // want), at least one unit even when empty so each has its own offset.
+      const int64_t size = std::max<int64_t>(256, (bytes_of(st.out_types[k]) + 255) / 256 * 256);
       if (own.count(base_of(s))) {
         plan.output_bytes = add_bytes(plan.output_bytes, size);
         continue;

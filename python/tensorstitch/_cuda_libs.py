@@ -36,8 +36,10 @@ def nvrtc_compile(source, arch="sm_90"):
     return _core._nvrtc_compile(_core._cuda_prelude() + "\n" + source, arch, library_candidates("nvrtc"))
 
 
-# The core loads NVRTC from here when the CUDA backend compiles a kernel.
-_core._set_library_candidates("nvrtc", library_candidates("nvrtc"))
+# The core loads NVRTC from here when the CUDA backend compiles a kernel,
+# and cuBLASLt when it plans a matmul.
+for _stem in ("nvrtc", "cublasLt"):
+    _core._set_library_candidates(_stem, library_candidates(_stem))
 # Where a GPU is present, NVRTC starts up in the background meanwhile
 # (TENSORSTITCH_WARM_CUDA=0 turns that off).
 if os.environ.get("TENSORSTITCH_WARM_CUDA", "1") != "0":

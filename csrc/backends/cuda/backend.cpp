@@ -1,17 +1,22 @@
-// The CUDA backend: kernels generated from their descriptions (codegen.cpp),
+// The CUDA backend: fused kernels generated from their descriptions
+// (codegen.cpp), the other ops' kernels from the backend's kernel table
+// (op_kernels.h), matmul through cuBLASLt where it can (else our kernel);
 // compiled by NVRTC for the device's architecture, loaded and launched
-// through the driver API on one stream per run. Elementwise, reduction and
-// row kernels so far; the others (matmul, the ops with kernels of their
-// own) raise CompileError naming the op (never a silent fallback to the host).
+// through the driver API on one stream per run. An op without a CUDA
+// kernel raises CompileError naming it: nothing falls back to the host.
+#include <cstdlib>
 #include <map>
 #include <memory>
-#include <vector>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "backends/cuda/codegen.h"
+#include "backends/cuda/cublaslt.h"
 #include "backends/cuda/driver.h"
 #include "backends/cuda/nvrtc.h"
+#include "backends/cuda/op_kernels.h"
+#include "ops/op_def.h"
 #include "runtime/backend.h"
 #include "tensorstitch/error.h"
 
@@ -20,7 +25,14 @@ namespace {
 
 struct CudaKernel : CompiledKernel {
   CUmodule module = nullptr;  // kept loaded for the process (modules are small)
-  CUfunction fn = nullptr;
+  CUfunction fn = nullptr;    // the generated kernel; Matmul kernels: the epilogue
+  bool op = false;            // a kernel-table kernel (OpSource launch facts)
+  OpSource launch;
+  std::shared_ptr<void> table;     // its table on the device
+  std::shared_ptr<GemmPlan> gemm;  // a product through cuBLASLt
+  // Matmul kernels: the product (into the start of the workspace), then fn.
+  std::shared_ptr<const CudaKernel> product;
+  int64_t product_bytes = 0;
 };
 
 // Device memory freed by one run serves the next: cuMemAlloc and cuMemFree
@@ -40,20 +52,35 @@ size_t size_class(size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-// Streams are reused for the same reason; one per run in flight.
+// Streams are reused for the same reason; one per run in flight. Each has
+// an error record (4 int64: tag, index, size, dimension) that index-checking
+// kernels write on a bad index.
+struct PooledStream {
+  CUstream stream = nullptr;
+  CUdeviceptr record = 0;
+};
 struct StreamPool {
   std::mutex mu;
-  std::vector<CUstream> idle;
+  std::vector<PooledStream> idle;
 };
 
 struct CudaStream : Stream {
   StreamPool* pool = nullptr;
-  CUstream stream = nullptr;
+  PooledStream s;
+  // The index-checking launches since the record was cleared: the op's
+  // description and what its indices address ("axis", "dimension").
+  std::vector<std::pair<std::string, const char*>> checked;
   ~CudaStream() override {
+    if (!pool) return;  // its creation failed
     std::lock_guard<std::mutex> lock(pool->mu);
-    pool->idle.push_back(stream);
+    pool->idle.push_back(s);
   }
 };
+
+bool tf32_enabled() {
+  const char* env = std::getenv("TENSORSTITCH_TF32");
+  return env && std::string(env) == "1";
+}
 
 class CudaBackend : public Backend {
  public:
@@ -76,12 +103,19 @@ class CudaBackend : public Backend {
   Device device() const override { return Device{Device::Kind::CUDA, index_}; }
 
   std::shared_ptr<const CompiledKernel> compile(std::shared_ptr<const KernelDesc> desc) override {
-    const std::string cubin = nvrtc_compile(std::string(prelude()) + "\n" + render(*desc, "ts_kernel"), arch_,
-                                            library_candidates("nvrtc"));
-    current();
-    auto k = std::make_shared<CudaKernel>();
-    check(d_->cuModuleLoadData(&k->module, cubin.data()), "cuModuleLoadData");
-    check(d_->cuModuleGetFunction(&k->fn, k->module, "ts_kernel"), "cuModuleGetFunction");
+    std::shared_ptr<CudaKernel> k;
+    if (desc->kind == KernelDesc::Kind::Op) {
+      k = compile_op(*desc);
+    } else if (desc->kind == KernelDesc::Kind::Matmul) {
+      const KernelDesc product = matmul_product(*desc);
+      k = load(render(matmul_epilogue(*desc), "ts_kernel"));
+      k->product = compile_op(product);
+      const int64_t bytes = num_elements(product.outputs[0].dims) * int64_t(dtype_size(product.outputs[0].dtype));
+      k->product_bytes = (bytes + 255) / 256 * 256;
+      k->workspace_bytes = k->product_bytes + 256 + k->product->workspace_bytes;
+    } else {
+      k = load(render(*desc, "ts_kernel"));
+    }
     k->desc = std::move(desc);
     return k;
   }
@@ -92,44 +126,55 @@ class CudaBackend : public Backend {
     {
       std::lock_guard<std::mutex> lock(streams_->mu);
       if (!streams_->idle.empty()) {
-        s->stream = streams_->idle.back();
+        s->s = streams_->idle.back();
         streams_->idle.pop_back();
         return s;
       }
     }
     current();
-    check(d_->cuStreamCreate(&s->stream, 1), "cuStreamCreate");  // CU_STREAM_NON_BLOCKING
+    check(d_->cuStreamCreate(&s->s.stream, 1), "cuStreamCreate");  // CU_STREAM_NON_BLOCKING
+    const CUresult rc = d_->cuMemAlloc(&s->s.record, 64);
+    if (rc) {
+      d_->cuStreamDestroy(s->s.stream);
+      s->pool = nullptr;
+      check(rc, "allocating a stream's error record");
+    }
     return s;
   }
 
-  void launch(const CompiledKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins,
-              std::vector<NDArray>& outs, void*, Stream& stream) override {
+  void launch(const CompiledKernel& ck, const KernelDesc& desc, const std::vector<NDArray>& ins,
+              std::vector<NDArray>& outs, void* workspace, Stream& stream) override {
     current();
-    std::vector<void*> ptrs;
-    for (const NDArray& a : ins) ptrs.push_back(a.data());
-    for (size_t o = 1; o < outs.size(); ++o) ptrs.push_back(outs[o].data());
-    ptrs.push_back(outs[0].data());
-    std::vector<void*> args;
-    for (void*& p : ptrs) args.push_back(&p);
-    const int64_t n = num_elements(desc.space);
-    int64_t threads = kThreads, blocks = 0;
-    if (desc.kind == KernelDesc::Kind::Reduce) {
-      blocks = num_elements(desc.outputs[0].dims);  // a block per output element
-    } else if (desc.kind == KernelDesc::Kind::Row) {
-      blocks = desc.row ? n / desc.row : 0;  // a block per row
-    } else {
-      if (n == 0) return;
-      blocks = (n + threads * kElementsPerThread - 1) / (threads * kElementsPerThread);
+    const auto& k = static_cast<const CudaKernel&>(ck);
+    auto& cs = static_cast<CudaStream&>(stream);
+    if (desc.kind == KernelDesc::Kind::Op) return launch_op(k, desc, ins, outs, workspace, cs);
+    if (desc.kind == KernelDesc::Kind::Matmul) {
+      char* product = align256(workspace);
+      const TensorType& t = desc.inputs[size_t(desc.contraction_input)].type;
+      std::vector<NDArray> product_out{NDArray::wrap(product, t.dims, t.dtype, nullptr, device())};
+      launch_op(*k.product, desc, {ins[0], ins[1]}, product_out, product + k.product_bytes, cs);
+      std::vector<NDArray> with_product = ins;
+      with_product[size_t(desc.contraction_input)] = product_out[0];
+      return launch_fused(k, desc, with_product, outs, cs);
     }
-    if (blocks == 0) return;
-    check(d_->cuLaunchKernel(static_cast<const CudaKernel&>(k).fn, unsigned(blocks), 1, 1, unsigned(threads), 1, 1, 0,
-                             static_cast<CudaStream&>(stream).stream, args.data(), nullptr),
-          "cuLaunchKernel");
+    launch_fused(k, desc, ins, outs, cs);
   }
 
   void on_complete(Stream& stream, std::function<void()> done) override {
     current();
-    check(d_->cuStreamSynchronize(static_cast<CudaStream&>(stream).stream), "a kernel on the GPU");
+    auto& cs = static_cast<CudaStream&>(stream);
+    check(d_->cuStreamSynchronize(cs.s.stream), "a kernel on the GPU");
+    if (!cs.checked.empty()) {
+      long long record[4] = {0, 0, 0, 0};
+      check(d_->cuMemcpyDtoH(record, cs.s.record, sizeof record), "reading the error record");
+      const auto checked = std::move(cs.checked);
+      cs.checked.clear();
+      if (record[0] > 0 && size_t(record[0]) <= checked.size()) {
+        const auto& [name, what] = checked[size_t(record[0] - 1)];
+        throw ShapeError(name + ": index " + std::to_string(record[1]) + " is out of range for " + what + " " +
+                         std::to_string(record[3]) + " of size " + std::to_string(record[2]));
+      }
+    }
     done();
   }
 
@@ -179,6 +224,90 @@ class CudaBackend : public Backend {
   }
 
  private:
+  static char* align256(void* p) {
+    return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 255) / 256 * 256);
+  }
+
+  std::shared_ptr<CudaKernel> load(const std::string& source) {
+    const std::string cubin = nvrtc_compile(std::string(prelude()) + "\n" + source, arch_, library_candidates("nvrtc"));
+    current();
+    auto k = std::make_shared<CudaKernel>();
+    check(d_->cuModuleLoadData(&k->module, cubin.data()), "cuModuleLoadData");
+    check(d_->cuModuleGetFunction(&k->fn, k->module, "ts_kernel"), "cuModuleGetFunction");
+    return k;
+  }
+
+  // A kernel-table kernel, or cuBLASLt for a float matmul it can run.
+  std::shared_ptr<CudaKernel> compile_op(const KernelDesc& desc) {
+    if (desc.node->type == "matmul" && desc.inputs[0].type.dtype == desc.outputs[0].dtype &&
+        desc.inputs[1].type.dtype == desc.outputs[0].dtype) {
+      std::string why;
+      if (auto gemm = plan_gemm(matmul_shape(desc), desc.outputs[0].dtype, tf32_enabled(), &why)) {
+        auto k = std::make_shared<CudaKernel>();
+        k->gemm = std::move(gemm);
+        k->workspace_bytes = gemm_workspace(*k->gemm);
+        return k;
+      }
+    }
+    OpSource launch;
+    const std::string source = render_op(desc, "ts_kernel", &launch);
+    std::shared_ptr<CudaKernel> k = load(source);
+    k->op = true;
+    k->launch = launch;
+    k->workspace_bytes = launch.workspace_bytes;
+    if (!launch.table.empty()) {
+      k->table = allocate(launch.table.size() * sizeof(int64_t));
+      check(d_->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(k->table.get()), launch.table.data(),
+                             launch.table.size() * sizeof(int64_t)),
+            "uploading a kernel's table");
+    }
+    return k;
+  }
+
+  void launch_op(const CudaKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins, std::vector<NDArray>& outs,
+                 void* workspace, CudaStream& cs) {
+    if (k.gemm) return run_gemm(*k.gemm, ins[0].data(), ins[1].data(), outs[0].data(), workspace, cs.s.stream);
+    const OpSource& l = k.launch;
+    if (l.copy_first && outs[0].nbytes())
+      check(d_->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(outs[0].data()), reinterpret_cast<CUdeviceptr>(ins[0].data()),
+                                  outs[0].nbytes(), cs.s.stream),
+            "copy on the GPU");
+    if (l.blocks == 0) return;
+    long long tag = 0;
+    if (l.index_what) {
+      if (cs.checked.empty()) check(d_->cuMemsetD8Async(cs.s.record, 0, 32, cs.s.stream), "clearing the error record");
+      cs.checked.emplace_back(detail::describe(*desc.node), l.index_what);
+      tag = (long long)cs.checked.size();
+    }
+    std::vector<void*> ptrs{k.table.get(), reinterpret_cast<void*>(cs.s.record)};
+    for (const NDArray& a : ins) ptrs.push_back(a.data());
+    for (NDArray& a : outs) ptrs.push_back(a.data());
+    void* ws = workspace;
+    std::vector<void*> args{&ptrs[0], &ptrs[1], &tag, &ws};
+    for (size_t i = 2; i < ptrs.size(); ++i) args.push_back(&ptrs[i]);
+    check(d_->cuLaunchKernel(k.fn, unsigned(l.blocks), 1, 1, unsigned(l.threads), 1, 1, 0, cs.s.stream, args.data(), nullptr),
+          "cuLaunchKernel");
+  }
+
+  // Elementwise, reduction and row kernels: inputs, outputs 1.., output 0.
+  void launch_fused(const CudaKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins, std::vector<NDArray>& outs,
+                    CudaStream& cs) {
+    std::vector<void*> ptrs;
+    for (const NDArray& a : ins) ptrs.push_back(a.data());
+    for (size_t o = 1; o < outs.size(); ++o) ptrs.push_back(outs[o].data());
+    ptrs.push_back(outs[0].data());
+    std::vector<void*> args;
+    for (void*& p : ptrs) args.push_back(&p);
+    const int64_t n = num_elements(desc.space);
+    int64_t blocks = 0;
+    if (desc.kind == KernelDesc::Kind::Reduce) blocks = num_elements(desc.outputs[0].dims);  // a block per output element
+    else if (desc.kind == KernelDesc::Kind::Row) blocks = desc.row ? n / desc.row : 0;       // a block per row
+    else blocks = (n + kThreads * kElementsPerThread - 1) / (kThreads * kElementsPerThread);
+    if (blocks == 0) return;
+    check(d_->cuLaunchKernel(k.fn, unsigned(blocks), 1, 1, unsigned(kThreads), 1, 1, 0, cs.s.stream, args.data(), nullptr),
+          "cuLaunchKernel");
+  }
+
   // Driver calls act on the calling thread's current context.
   void current() const { check(d_->cuCtxSetCurrent(ctx_), "cuCtxSetCurrent"); }
 

@@ -9,9 +9,7 @@
 #include "tensorstitch/error.h"
 
 namespace ts::cuda {
-namespace {
 
-// The C type a dtype is stored as in device memory.
 const char* storage(DType dt) {
   switch (dt) {
     case DType::Bool: return "bool";
@@ -31,14 +29,12 @@ const char* register_type(DType compute) {
   return compute == DType::Float64 ? "double" : compute == DType::Int64 ? "long long" : "float";
 }
 
-// A stored value of dtype dt as a register of type C.
 std::string load_expr(DType dt, const std::string& v, const char* c) {
   if (dt == DType::Float16) return std::string(c) + "(ts::f16_to_f32(" + v + "))";
   if (dt == DType::BFloat16) return std::string(c) + "(ts::bf16_to_f32(" + v + "))";
   return std::string(c) + "(" + v + ")";
 }
 
-// A register value converted as the host's convert<dt> does.
 std::string store_expr(DType dt, const std::string& v, DType compute) {
   const bool from_float = compute != DType::Int64;
   switch (dt) {
@@ -56,6 +52,7 @@ std::string store_expr(DType dt, const std::string& v, DType compute) {
   return v;
 }
 
+namespace {
 
 // The index of operand element for element `var` of `space` (NumPy
 // broadcasting, strides baked in).

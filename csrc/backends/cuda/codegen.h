@@ -19,10 +19,20 @@ constexpr int kThreads = 256;
 constexpr int kRowThreads = kThreads;
 constexpr int kRowCachePerThread = 32;
 
-// The shim and the scalar math, as embedded at build time.
+// The C type a dtype is stored as in device memory.
+const char* storage(DType dt);
+// The register type of a compute type (float, double or long long).
+const char* register_type(DType compute);
+// A stored value `v` of dtype dt as a register of C type `c`.
+std::string load_expr(DType dt, const std::string& v, const char* c);
+// A register value (of compute type `compute`) converted to dtype dt as the
+// host's convert<dt> does.
+std::string store_expr(DType dt, const std::string& v, DType compute);
+
+// The shim, the scalar math and the device helpers, as embedded at build time.
 const char* prelude();
-// The source of one kernel named `name`: elementwise descriptions so far
-// (one thread per element). Throws CompileError for other kinds.
+// The source of one fused kernel named `name` (elementwise, reduction or
+// row description). Throws CompileError for other kinds.
 std::string render(const KernelDesc& k, const std::string& name);
 
 }  // namespace ts::cuda

@@ -38,6 +38,8 @@ const Loaded& load() {
                        bind(lib, d.cuCtxSetCurrent, "cuCtxSetCurrent") && bind(lib, d.cuMemAlloc, "cuMemAlloc_v2") &&
                        bind(lib, d.cuMemFree, "cuMemFree_v2") && bind(lib, d.cuMemcpyHtoD, "cuMemcpyHtoD_v2") &&
                        bind(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2") && bind(lib, d.cuMemcpyDtoD, "cuMemcpyDtoD_v2") &&
+                       bind(lib, d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2") &&
+                       bind(lib, d.cuMemsetD8Async, "cuMemsetD8Async") &&
                        bind(lib, d.cuStreamCreate, "cuStreamCreate") &&
                        bind(lib, d.cuStreamSynchronize, "cuStreamSynchronize") &&
                        bind(lib, d.cuStreamDestroy, "cuStreamDestroy_v2") &&

@@ -56,6 +56,13 @@ Backend& backend_for(const Device& device) {
 
 Backend& host_backend() { return backend_for(Device{}); }
 
+NDArray copy_to(const NDArray& a, const Device& where) {
+  Backend& backend = backend_for(a.device().kind != Device::Kind::CPU ? a.device() : where);
+  NDArray copy = where.kind == Device::Kind::CPU ? NDArray(a.shape(), a.dtype()) : backend_for(where).empty(a.shape(), a.dtype());
+  backend.copy(a, copy);
+  return copy;
+}
+
 NDArray Backend::empty(const Dims& dims, DType dtype) {
   const int64_t bytes = num_elements(dims) * int64_t(dtype_size(dtype));
   std::shared_ptr<void> memory = allocate(size_t(std::max<int64_t>(bytes, 1)));

@@ -75,5 +75,7 @@ std::vector<Device> available_devices();
 Backend& backend_for(const Device& device);
 // The host backend: constant folding runs here, whatever the target device.
 Backend& host_backend();
+// A copy of `a` on `where`, made by the backend of whichever side is a device.
+NDArray copy_to(const NDArray& a, const Device& where);
 
 }  // namespace ts

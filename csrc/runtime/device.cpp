@@ -39,9 +39,9 @@ void check_device_available(const Device& d) {
 
 Device default_device() {
   if (const char* env = std::getenv("TENSORSTITCH_DEVICE"); env && *env) return Device::parse(env);
-  // The CPU until the CUDA backend runs every op (it runs elementwise
-  // kernels so far); ask for "cuda" explicitly meanwhile.
-  return Device{};
+  // The first GPU where a driver sees one, else the CPU.
+  const std::vector<Device> all = devices();
+  return all.size() > 1 ? all[1] : all[0];
 }
 
 }  // namespace ts

@@ -46,16 +46,9 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-// A copy of `a` on `where` (the host, or the backend's device).
-NDArray copy_to(Backend& backend, const NDArray& a, const Device& where) {
-  NDArray copy = where.kind == Device::Kind::CPU ? NDArray(a.shape(), a.dtype()) : backend.empty(a.shape(), a.dtype());
-  backend.copy(a, copy);
-  return copy;
-}
-
-// `a` on the backend's device: itself, or a copy (host feeds and variables on a GPU).
+// `a` on the backend's device: itself, or a copy (host feeds on a GPU).
 NDArray on_device(Backend& backend, const NDArray& a) {
-  return !a.defined() || a.device() == backend.device() ? a : copy_to(backend, a, backend.device());
+  return !a.defined() || a.device() == backend.device() ? a : copy_to(a, backend.device());
 }
 
 // What a run holds until its stream drains.
@@ -79,19 +72,19 @@ std::vector<NDArray> finish(RunState& run) {
   std::vector<NDArray> results;
   for (size_t i = 0; i < plan.target_slots.size(); ++i) {
     const NDArray& r = run.slots[plan.target_slots[i]];
-    results.push_back(plan.copy_target[i] ? copy_to(*run.backend, r, r.device()) : r);
+    results.push_back(plan.copy_target[i] ? copy_to(r, r.device()) : r);
   }
-  // The run's own buffers become the variables' values (the previous ones
-  // are released when no reader holds them); values whose memory is not the
-  // run's own are copied, so a variable never shares memory with a caller's
-  // array. Variables live on the host, so device values come back as copies.
+  // The run's own buffers become the variables' values, on the run's
+  // device (the previous ones are released when no reader holds them);
+  // values whose memory is not the run's own are copied, so a variable
+  // never shares memory with a caller's array.
   std::map<int, bool> must_copy;  // per variable, from its last assignment
   for (const Step& st : plan.steps)
     if (st.kind == Step::Kind::Assign) must_copy[st.variable] = st.copy_value;
   std::map<int, NDArray> commit;
   for (const auto& [v, copy] : must_copy) {
     const NDArray& value = run.state[v];
-    commit[v] = copy || value.device().kind != Device::Kind::CPU ? copy_to(*run.backend, value, Device{}) : value;
+    commit[v] = copy ? copy_to(value, value.device()) : value;
   }
   if (!commit.empty()) {
     std::lock_guard<std::recursive_mutex> lock(run.g->mu);
@@ -122,8 +115,14 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = on_device(backend, feeds[i]);
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
   {
+    // A variable lives where it was last used: one on another device moves
+    // here once, not on every run.
     std::lock_guard<std::recursive_mutex> lock(run->g->mu);
-    for (int v : plan.variables) run->state[v] = run->g->variable_values.at(v);
+    for (int v : plan.variables) {
+      NDArray& value = run->g->variable_values.at(v);
+      if (value.device() != backend.device()) value = copy_to(value, backend.device());
+      run->state[v] = value;
+    }
   }
   // Scratch for each step's arrays, reused across runs on this thread and
   // emptied on the way out (also when a kernel throws).
@@ -140,7 +139,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   run->stream->run_index = run_index;
   for (const Step& st : plan.steps) {
     if (st.kind == Step::Kind::ReadVariable) {
-      slots[st.out[0]] = on_device(backend, run->state.at(st.variable));
+      slots[st.out[0]] = run->state.at(st.variable);
     } else if (st.kind == Step::Kind::Assign) {
       run->state[st.variable] = slots[st.in[1]];
     } else if (st.kind == Step::Kind::View) {

@@ -19,8 +19,8 @@ struct Device {
 
 // The devices this process can run on (the CPU always).
 std::vector<Device> devices();
-// TENSORSTITCH_DEVICE when set, else the CPU (CUDA becomes the default once
-// its backend runs every op).
+// TENSORSTITCH_DEVICE when set, else the first GPU a CUDA driver sees, else
+// the CPU.
 Device default_device();
 // Throws DeviceError unless `d` is in devices().
 void check_device_available(const Device& d);

@@ -24,5 +24,5 @@ g = ts.Graph(); x = g.placeholder((3,))
 assert np.asarray(y).tolist() == [2.0, 2.0, 2.0], y
 print("smoke run ok:", np.asarray(y))') || exit 1
 echo "== tests"
-python3 -m pytest tests -q -x -p no:cacheprovider -o addopts="" "$@" 2>&1 | tee "$OUT/tests.log" | tail -15
+python3 -X faulthandler -m pytest tests -q -p no:cacheprovider -o addopts="" "${@:--x}" 2>&1 | tee "$OUT/tests.log" | tail -15
 exit "${PIPESTATUS[0]}"

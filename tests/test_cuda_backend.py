@@ -1,10 +1,11 @@
 """The CUDA backend, where a GPU is present (CI has none: these skip there;
-tests/gpu_machine.sh runs them on the GPU machine). Elementwise kernels run
-on the device and match the CPU; other kernel kinds raise, never fall back."""
+tests/gpu_machine.sh runs them on the GPU machine). Every op's kernels run
+on the device and match the CPU; nothing falls back to the host."""
 import numpy as np
 import pytest
 
 import tensorstitch as ts
+from helpers import TOL, np_dtype, seed_of
 
 CUDA = [d for d in ts._core.devices() if d.kind == "cuda"]
 pytestmark = pytest.mark.skipif(not CUDA, reason="needs an NVIDIA GPU and driver")
@@ -65,11 +66,50 @@ def test_variables_update_on_the_device_and_commit():
     np.testing.assert_array_equal(g.variable_value(w), np.full(4, -1.5, np.float32))
 
 
-def test_kernels_not_yet_on_cuda_raise_naming_the_op():
+def _random_feed(rng, shape, dt, bound):
+    """Values for a placeholder: indices within `bound` (negative ones too), else random numbers."""
+    if bound is not None:
+        return rng.integers(-bound, bound, size=shape).astype(np_dtype(dt))
+    if dt == ts.bool:
+        return rng.random(shape) < 0.5
+    if dt in (ts.int8, ts.int32, ts.int64):
+        return rng.integers(-5, 5, size=shape).astype(np_dtype(dt))
+    return rng.normal(size=shape).astype(np_dtype(dt))
+
+
+@pytest.mark.parametrize("fusion", ["1", "0"])
+@pytest.mark.parametrize("dt", [ts.float32, ts.float64, ts.float16, ts.int32, ts.int8, ts.bool], ids=lambda d: d.name)
+def test_every_op_kernel_matches_the_cpu(dt, fusion, monkeypatch):
+    from test_cuda_codegen import _samples
+    monkeypatch.setenv("TENSORSTITCH_FUSION", fusion)
     g = ts.Graph()
-    x = g.placeholder((4, 4), ts.float32)
-    with pytest.raises(ts.CompileError, match="matmul"):
-        g.compile({x: ts.TensorType((4, 4), ts.float32)}, [g.matmul(x, x)], device="cuda")
+    feeds, per_op = _samples(g, dt)
+    rng = np.random.default_rng(seed_of("cuda-ops", dt.name, fusion))
+    values = {f: _random_feed(rng, f.shape, f.dtype, int(f.name[5]) if f.name.startswith("index") else None)
+              for f in feeds}
+    for op, targets in per_op.items():
+        cpu = g.run(values, targets, device="cpu")
+        gpu = g.run(values, targets, device="cuda")
+        for c, u in zip(cpu, gpu):
+            assert u.device == ts.Device("cuda")
+            c64, u64 = np.asarray(c).astype(np.float64), np.asarray(u).astype(np.float64)
+            rtol, atol = TOL.get(c.dtype, (0, 0))
+            np.testing.assert_allclose(u64, c64, rtol=rtol * 10, atol=atol * 10, err_msg=f"{op} {dt.name}")
+
+
+def test_bad_index_raises_naming_the_op_and_changes_no_variable():
+    g = ts.Graph()
+    w = g.variable(np.zeros(3, np.float32), name="w")
+    i = g.placeholder((2,), ts.int32)
+    step = g.assign(w, g.scatter_add(w, i, g.constant(np.ones(2, np.float32))))
+    exe = g.compile({i: ts.TensorType((2,), ts.int32)}, [w], [step], device="cuda")
+    exe.run([np.array([0, -1], np.int32)])
+    with pytest.raises(ts.ShapeError, match=r"scatter_add.*index 7 is out of range for axis 0 of size 3"):
+        exe.run([np.array([1, 7], np.int32)])
+    np.testing.assert_array_equal(g.variable_value(w), [1, 0, 1])
+    assert g.variable_value(w).device == ts.Device("cuda")
+    exe.run([np.array([1, 1], np.int32)])  # the next run works
+    np.testing.assert_array_equal(g.variable_value(w), [1, 2, 1])
 
 
 def test_bad_device_index_is_a_device_error():

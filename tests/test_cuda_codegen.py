@@ -163,11 +163,12 @@ def _samples(g, dt):
     (shapes with a 0-sized dimension included), as {op: [outputs]}."""
     x = g.placeholder((3, 4, 5), dt)
     e = g.placeholder((0, 4), dt)
-    i = g.placeholder((2, 3), ts.int64)
-    j = g.placeholder((6,), ts.int32)
+    # Index placeholders are named index<N>: N is the size they index.
+    i = g.placeholder((2, 3), ts.int64, name="index4")
+    j = g.placeholder((6,), ts.int32, name="index3")
     u = g.placeholder((3, 2, 3, 5), dt)
-    nd = g.placeholder((2, 2), ts.int8)
-    along = g.placeholder((3, 2, 5), ts.int64)
+    nd = g.placeholder((2, 2), ts.int8, name="index3_nd")
+    along = g.placeholder((3, 2, 5), ts.int64, name="index4_along")
     v = g.placeholder((4, 5), dt)
     feeds = [x, e, i, j, u, nd, along, v]
     builders = {

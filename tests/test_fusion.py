@@ -39,7 +39,7 @@ def test_matmul_bias_relu_is_one_kernel(fusion):
     assert kernels(exe) == (1 if fusion == "fused" else 3)
     xv = np.linspace(-1, 1, 40, dtype=np.float32).reshape(5, 8)
     np.testing.assert_allclose(exe.run([xv])[0].numpy(), np.maximum(xv @ np.ones((8, 4)) + np.arange(4), 0),
-                               rtol=1e-6)
+                               rtol=1e-6, atol=1e-6)
 
 
 def test_softmax_is_one_kernel_and_loss_reductions_fuse(fusion):

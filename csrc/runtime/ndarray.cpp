@@ -6,6 +6,7 @@
 
 #include "ir/scalar_types.h"
 #include "runtime/allocator.h"
+#include "runtime/backend.h"
 #include "runtime/thread_pool.h"
 
 namespace ts {
@@ -67,6 +68,7 @@ NDArray NDArray::reshaped(const Dims& shape) const {
 }
 
 NDArray NDArray::clone() const {
+  if (device_.kind != Device::Kind::CPU) return copy_to(*this, device_);
   NDArray a(shape_, dtype_, device_);
   if (nbytes()) std::memcpy(a.data(), data_, nbytes());
   return a;
@@ -74,6 +76,8 @@ NDArray NDArray::clone() const {
 
 NDArray NDArray::astype(DType dtype) const {
   if (dtype == dtype_) return clone();
+  // Device arrays convert on the host (rare: kernels convert as they load).
+  if (device_.kind != Device::Kind::CPU) return copy_to(copy_to(*this, Device{}).astype(dtype), device_);
   NDArray out(shape_, dtype, device_);
   copy_into(out);
   return out;
@@ -81,6 +85,8 @@ NDArray NDArray::astype(DType dtype) const {
 
 void NDArray::copy_into(NDArray& out) const {
   if (out.size() != size()) throw ShapeError("copy_into: element count differs");
+  if (device_.kind != Device::Kind::CPU || out.device().kind != Device::Kind::CPU)
+    throw DeviceError("copy_into: both arrays must be on the host; got " + device_.str() + " and " + out.device().str());
   if (out.dtype() == dtype_) {
     if (nbytes()) std::memcpy(out.data(), data_, nbytes());
     return;

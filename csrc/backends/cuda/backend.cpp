@@ -208,8 +208,12 @@ class CudaBackend : public Backend {
   void copy(const NDArray& src, NDArray& dst) override {
     current();
     const size_t bytes = src.nbytes();
-    if (src.device().kind == Device::Kind::CPU && dst.device().kind == Device::Kind::CUDA)
+    if (src.device().kind == Device::Kind::CPU && dst.device().kind == Device::Kind::CUDA) {
       check(d_->cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(dst.data()), src.data(), bytes), "copy to the GPU");
+      // From pageable memory the call returns once the data is staged, not
+      // written; our streams do not wait for the default stream: finish it.
+      check(d_->cuStreamSynchronize(nullptr), "copy to the GPU");
+    }
     else if (src.device().kind == Device::Kind::CUDA && dst.device().kind == Device::Kind::CPU)
       check(d_->cuMemcpyDtoH(dst.data(), reinterpret_cast<CUdeviceptr>(src.data()), bytes), "copy from the GPU");
     else if (src.device().kind == Device::Kind::CUDA && dst.device().kind == Device::Kind::CUDA) {

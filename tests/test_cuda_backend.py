@@ -170,3 +170,33 @@ def test_profile_on_cuda():
     assert len(prof.kernels) == 1 and prof.kernels[0]["seconds"] > 0
     assert prof.copy_bandwidth > 1e11  # a GPU copies far faster than 100 GB/s
     assert "cuda" in str(prof)
+
+
+CACHE_PROBE = """
+import sys, time, numpy as np, tensorstitch as ts
+g = ts.Graph(); x = g.placeholder((1000,))
+started = time.perf_counter()
+(y,) = g.run({x: np.ones(1000, np.float32)}, [0.5 * x * (1.0 + g.erf(x * 0.7071067811865476))], device="cuda")
+elapsed = time.perf_counter() - started
+assert abs(float(np.asarray(y)[0]) - 0.8413447) < 1e-6
+loaded = any("libnvrtc" in line for line in open("/proc/self/maps"))
+print(elapsed, int(loaded))
+"""
+
+
+def test_compiled_kernels_are_cached_on_disk(tmp_path):
+    import subprocess
+    import sys
+    env = dict(__import__("os").environ, TENSORSTITCH_CACHE_DIR=str(tmp_path), TENSORSTITCH_WARM_CUDA="0")
+
+    def probe():
+        out = subprocess.run([sys.executable, "-c", CACHE_PROBE], env=env, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        seconds, loaded = out.stdout.split()
+        return float(seconds), loaded == "1"
+
+    cold, cold_loaded = probe()
+    assert cold_loaded and len(list(tmp_path.glob("sm_*.cubin"))) == 1
+    warm, warm_loaded = probe()
+    assert not warm_loaded, "a cached kernel must load without NVRTC"
+    assert warm < cold

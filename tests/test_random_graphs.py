@@ -257,10 +257,11 @@ def tolerance(dtype, want):
     return (1e-4 * scale, 1e-4) if dtype == ts.float32 else (1e-9 * scale, 1e-9)
 
 
-def run_mode(b, targets, fusion, monkeypatch):
+def run_mode(b, targets, fusion, monkeypatch, device=None):
     monkeypatch.setenv("TENSORSTITCH_FUSION", fusion)
     feeds = {ph: value.astype(b.np_dtype) for ph, value in b.inputs}
-    exe = b.g.compile({ph: ts.TensorType(ph.shape, ph.dtype) for ph, _ in b.inputs}, [b.values[k][0] for k in targets])
+    exe = b.g.compile({ph: ts.TensorType(ph.shape, ph.dtype) for ph, _ in b.inputs}, [b.values[k][0] for k in targets],
+                      device=device)
     return [r.numpy() for r in exe.run(feeds)]
 
 
@@ -285,6 +286,26 @@ def test_random_graphs_fused_unfused_and_reference_agree(dtype, data):
         else:
             np.testing.assert_array_equal(f, want.astype(f.dtype), err_msg=f"v{k} fused vs reference")
             np.testing.assert_array_equal(u, want.astype(u.dtype), err_msg=f"v{k} unfused vs reference")
+
+
+@pytest.mark.skipif(not any(d.kind == "cuda" for d in ts.devices()), reason="needs an NVIDIA GPU and driver")
+@pytest.mark.parametrize("dtype", [ts.float32, ts.float64, ts.int32], ids=lambda d: d.name)
+@SETTINGS
+@given(data=st.data())
+def test_random_graphs_agree_on_the_cpu_and_cuda(dtype, data):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        b, targets = build_random_graph(data, dtype)
+        note("\n".join(f"v{k} = {line}" for k, line in enumerate(b.log)) + f"\ntargets: {targets}")
+        fusion = data.draw(st.sampled_from(["1", "0"]), "fusion")
+        cpu = run_mode(b, targets, fusion, monkeypatch, "cpu")
+        gpu = run_mode(b, targets, fusion, monkeypatch, "cuda")
+    for k, c, u in zip(targets, cpu, gpu):
+        assert c.shape == u.shape, f"v{k}: shapes {c.shape} {u.shape}"
+        if b.is_float:
+            atol, rtol = tolerance(dtype, c.astype(np.float64))
+            np.testing.assert_allclose(u, c, rtol=rtol, atol=atol, err_msg=f"v{k} CUDA vs CPU")
+        else:
+            np.testing.assert_array_equal(u, c, err_msg=f"v{k} CUDA vs CPU")
 
 
 @SETTINGS

@@ -13,6 +13,7 @@
 
 #include "backends/cuda/codegen.h"
 #include "backends/cuda/cublaslt.h"
+#include "backends/cuda/disk_cache.h"
 #include "backends/cuda/driver.h"
 #include "backends/cuda/nvrtc.h"
 #include "backends/cuda/op_kernels.h"
@@ -233,7 +234,7 @@ class CudaBackend : public Backend {
   }
 
   std::shared_ptr<CudaKernel> load(const std::string& source) {
-    const std::string cubin = nvrtc_compile(std::string(prelude()) + "\n" + source, arch_, library_candidates("nvrtc"));
+    const std::string cubin = cached_compile(std::string(prelude()) + "\n" + source, arch_);
     current();
     auto k = std::make_shared<CudaKernel>();
     check(d_->cuModuleLoadData(&k->module, cubin.data()), "cuModuleLoadData");

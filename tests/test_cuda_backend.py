@@ -200,3 +200,36 @@ def test_compiled_kernels_are_cached_on_disk(tmp_path):
     warm, warm_loaded = probe()
     assert not warm_loaded, "a cached kernel must load without NVRTC"
     assert warm < cold
+
+
+def test_async_runs_overlap_and_complete_from_the_stream():
+    g = ts.Graph()
+    x = g.placeholder((1 << 20,), ts.float32)
+    exe = g.compile({x: ts.TensorType((1 << 20,), ts.float32)}, [g.reduce_sum(g.sin(x) * x)], device="cuda")
+    feeds = [np.full(1 << 20, k / 7, np.float32) for k in range(8)]
+    futures = [exe.run_async([f]) for f in feeds]  # all in flight at once
+    for f, fut in zip(feeds, futures):
+        want = float(np.sum(np.sin(f.astype(np.float64)) * f))
+        assert abs(float(np.asarray(fut.result()[0])) - want) <= 1e-4 * max(1.0, abs(want))
+
+
+def test_async_bad_index_fails_the_future_and_the_next_run_works():
+    g = ts.Graph()
+    x = g.placeholder((4,), ts.float32)
+    i = g.placeholder((2,), ts.int64)
+    exe = g.compile({x: ts.TensorType((4,), ts.float32), i: ts.TensorType((2,), ts.int64)}, [g.gather(x, i)],
+                    device="cuda")
+    xs = np.arange(4, dtype=np.float32)
+    with pytest.raises(ts.ShapeError, match="gather.*index 9"):
+        exe.run_async([xs, np.array([0, 9])]).result()
+    np.testing.assert_array_equal(exe.run_async([xs, np.array([3, -4])]).result()[0], [3, 0])
+
+
+def test_gpu_out_of_memory_is_a_device_error_and_the_process_goes_on():
+    g = ts.Graph()
+    x = g.placeholder((1,), ts.float32)
+    huge = g.broadcast_to(x, (1 << 36,))  # 256 GiB
+    with pytest.raises(ts.DeviceError, match="out of memory"):
+        g.run({x: np.ones(1, np.float32)}, [huge], device="cuda")
+    (y,) = g.run({x: np.ones(1, np.float32)}, [x * 3.0], device="cuda")
+    assert np.asarray(y).tolist() == [3.0]

@@ -49,14 +49,21 @@ class Backend {
   // types; `workspace` holds workspace_bytes.
   virtual void launch(const CompiledKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins,
                       std::vector<NDArray>& outs, void* workspace, Stream& stream) = 0;
-  // Calls `done` once all work launched on `stream` so far has completed
-  // (from the backend's own thread on devices that complete asynchronously).
+  // Waits for all work launched on `stream` so far, then calls `done`;
+  // throws the device's error (a bad index, say) instead.
   virtual void on_complete(Stream& stream, std::function<void()> done) = 0;
+  // Returns at once; `done` gets the device's error (or null) once the
+  // stream drains, from the backend's own thread on devices that complete
+  // asynchronously (never from a driver callback: it may call the backend).
+  virtual void when_complete(Stream& stream, std::function<void(std::exception_ptr)> done);
   // Device memory, 64-byte aligned; freed when the last owner lets go.
   virtual std::shared_ptr<void> allocate(size_t bytes) = 0;
   // Copies src into dst (same shape and dtype), either on this device or
-  // between it and the host.
+  // between it and the host; complete when it returns.
   virtual void copy(const NDArray& src, NDArray& dst) = 0;
+  // Copies host array src into dst on this device, ordered with the work on
+  // `stream`; src may change once the call returns.
+  virtual void upload(const NDArray& src, NDArray& dst, Stream& stream);
 
   // An uninitialized array on this device.
   NDArray empty(const Dims& dims, DType dtype);

@@ -46,11 +46,6 @@ void check_fits(const Tensor& ph, const TensorType& got, const TensorType& want)
   }
 }
 
-// `a` on the backend's device: itself, or a copy (host feeds on a GPU).
-NDArray on_device(Backend& backend, const NDArray& a) {
-  return !a.defined() || a.device() == backend.device() ? a : copy_to(a, backend.device());
-}
-
 // What a run holds until its stream drains.
 struct RunState {
   std::shared_ptr<const Plan> plan;
@@ -100,7 +95,7 @@ using Done = std::function<void(std::vector<NDArray>, std::exception_ptr)>;
 // Errors while launching are thrown here.
 void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t run_index,
                 std::shared_ptr<detail::GraphData> g, const std::vector<NDArray>& feeds, Done done,
-                std::vector<double>* step_seconds = nullptr) {
+                bool asynchronous = false, std::vector<double>* step_seconds = nullptr) {
   auto run = std::make_shared<RunState>();
   run->plan = std::move(plan_ptr);
   run->g = std::move(g);
@@ -112,7 +107,18 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   }
   std::vector<NDArray>& slots = run->slots;
   slots.resize(plan.num_slots);
-  for (size_t i = 0; i < feeds.size(); ++i) slots[plan.feed_slots[i]] = on_device(backend, feeds[i]);
+  run->stream = backend.new_stream();
+  run->stream->run_index = run_index;
+  // Host feeds go to the device in order with the run's kernels.
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    NDArray& slot = slots[plan.feed_slots[i]];
+    if (feeds[i].device() == backend.device()) {
+      slot = feeds[i];
+    } else {
+      slot = backend.empty(feeds[i].shape(), feeds[i].dtype());
+      backend.upload(feeds[i], slot, *run->stream);
+    }
+  }
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
   {
     // A variable lives where it was last used: one on another device moves
@@ -135,8 +141,6 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
   } clear_scratch;
   if (plan.arena_bytes) run->arena = backend.allocate(size_t(plan.arena_bytes));
   char* const arena_base = static_cast<char*>(run->arena.get());
-  run->stream = backend.new_stream();
-  run->stream->run_index = run_index;
   for (const Step& st : plan.steps) {
     if (st.kind == Step::Kind::ReadVariable) {
       slots[st.out[0]] = run->state.at(st.variable);
@@ -167,22 +171,31 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
     }
     for (int s : st.release) slots[s] = NDArray();
   }
-  // The CPU calls back at once; a device backend from its own thread.
-  Stream& stream = *run->stream;
-  backend.on_complete(stream, [run, done = std::move(done)] {
+  // The run finishes once its stream drains: in this thread for
+  // synchronous runs, else from the backend's completion thread (the CPU
+  // calls back at once).
+  auto finished = [run, done = std::move(done)](std::exception_ptr error) {
     std::vector<NDArray> results;
-    std::exception_ptr error;
-    try {
-      results = finish(*run);
-    } catch (...) {
-      error = std::current_exception();
+    if (!error) {
+      try {
+        results = finish(*run);
+      } catch (...) {
+        error = std::current_exception();
+      }
     }
     if (run->ordered) {  // the next writer may start before this one's caller wakes
       run->ordered = false;
       run->g->writers.release();
     }
     done(std::move(results), error);
-  });
+  };
+  Stream& stream = *run->stream;
+  if (asynchronous) {
+    backend.when_complete(stream, std::move(finished));
+  } else {
+    backend.on_complete(stream, [] {});  // a device error throws here, before anything commits
+    finished(nullptr);
+  }
 }
 
 // The concrete types of the feeds, validated against the executable's.
@@ -325,7 +338,7 @@ std::vector<KernelProfile> Executable::profile(const std::vector<NDArray>& feeds
   std::vector<double> seconds;
   std::exception_ptr error;
   launch_run(plan, *d_->backend, d_->runs++, d_->g, feeds, [&](std::vector<NDArray>, std::exception_ptr e) { error = e; },
-             &seconds);
+             false, &seconds);
   if (error) std::rethrow_exception(error);
   std::vector<KernelProfile> out;
   size_t k = 0;
@@ -372,10 +385,13 @@ Future Executable::run_async(const std::vector<NDArray>& feeds) const {
     f.set_running();
     try {
       const std::shared_ptr<const Plan> plan = d->plan_for(feed_signature(*d, feeds));
-      launch_run(plan, *d->backend, d->runs++, d->g, feeds, [f](std::vector<NDArray> r, std::exception_ptr e) {
-        if (e) f.fail(e);
-        else f.finish(std::move(r));
-      });
+      launch_run(
+          plan, *d->backend, d->runs++, d->g, feeds,
+          [f](std::vector<NDArray> r, std::exception_ptr e) {
+            if (e) f.fail(e);
+            else f.finish(std::move(r));
+          },
+          true);
     } catch (...) {
       f.fail(std::current_exception());
     }

@@ -4,11 +4,15 @@
 // compiled by NVRTC for the device's architecture, loaded and launched
 // through the driver API on one stream per run. An op without a CUDA
 // kernel raises CompileError naming it: nothing falls back to the host.
+#include <condition_variable>
 #include <cstdlib>
+#include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/cuda/codegen.h"
@@ -59,7 +63,10 @@ size_t size_class(size_t bytes) {
 struct PooledStream {
   CUstream stream = nullptr;
   CUdeviceptr record = 0;
+  CUevent drained = nullptr;  // recorded where an asynchronous run ends
+  char* staging = nullptr;    // pinned memory for host feeds (kStagingBytes), made on first use
 };
+constexpr size_t kStagingBytes = size_t(4) << 20;
 struct StreamPool {
   std::mutex mu;
   std::vector<PooledStream> idle;
@@ -67,12 +74,17 @@ struct StreamPool {
 
 struct CudaStream : Stream {
   StreamPool* pool = nullptr;
+  const Driver* d = nullptr;
   PooledStream s;
+  size_t staged = 0;  // bytes of `staging` this run's uploads use
   // The index-checking launches since the record was cleared: the op's
   // description and what its indices address ("axis", "dimension").
   std::vector<std::pair<std::string, const char*>> checked;
   ~CudaStream() override {
     if (!pool) return;  // its creation failed
+    // A run that failed while launching may have left work queued, maybe
+    // reading its staging memory: the stream is reused once that is done.
+    d->cuStreamSynchronize(s.stream);
     std::lock_guard<std::mutex> lock(pool->mu);
     pool->idle.push_back(s);
   }
@@ -99,6 +111,7 @@ class CudaBackend : public Backend {
     check(d_->cuDeviceGetAttribute(&major, 75, dev_), "compute capability");  // ..._COMPUTE_CAPABILITY_MAJOR
     check(d_->cuDeviceGetAttribute(&minor, 76, dev_), "compute capability");  // ..._COMPUTE_CAPABILITY_MINOR
     arch_ = "sm_" + std::to_string(major) + std::to_string(minor);
+    std::thread([this] { wait_loop(); }).detach();
   }
 
   Device device() const override { return Device{Device::Kind::CUDA, index_}; }
@@ -124,6 +137,7 @@ class CudaBackend : public Backend {
   std::unique_ptr<Stream> new_stream() override {
     auto s = std::make_unique<CudaStream>();
     s->pool = streams_;
+    s->d = d_;
     {
       std::lock_guard<std::mutex> lock(streams_->mu);
       if (!streams_->idle.empty()) {
@@ -134,11 +148,12 @@ class CudaBackend : public Backend {
     }
     current();
     check(d_->cuStreamCreate(&s->s.stream, 1), "cuStreamCreate");  // CU_STREAM_NON_BLOCKING
-    const CUresult rc = d_->cuMemAlloc(&s->s.record, 64);
+    CUresult rc = d_->cuMemAlloc(&s->s.record, 64);
+    if (!rc) rc = d_->cuEventCreate(&s->s.drained, 2);  // CU_EVENT_DISABLE_TIMING
     if (rc) {
       d_->cuStreamDestroy(s->s.stream);
       s->pool = nullptr;
-      check(rc, "allocating a stream's error record");
+      check(rc, "setting up a stream");
     }
     return s;
   }
@@ -165,18 +180,36 @@ class CudaBackend : public Backend {
     current();
     auto& cs = static_cast<CudaStream&>(stream);
     check(d_->cuStreamSynchronize(cs.s.stream), "a kernel on the GPU");
-    if (!cs.checked.empty()) {
-      long long record[4] = {0, 0, 0, 0};
-      check(d_->cuMemcpyDtoH(record, cs.s.record, sizeof record), "reading the error record");
-      const auto checked = std::move(cs.checked);
-      cs.checked.clear();
-      if (record[0] > 0 && size_t(record[0]) <= checked.size()) {
-        const auto& [name, what] = checked[size_t(record[0] - 1)];
-        throw ShapeError(name + ": index " + std::to_string(record[1]) + " is out of range for " + what + " " +
-                         std::to_string(record[3]) + " of size " + std::to_string(record[2]));
-      }
-    }
+    raise_recorded_error(cs);
     done();
+  }
+
+  void when_complete(Stream& stream, std::function<void(std::exception_ptr)> done) override {
+    current();
+    auto& cs = static_cast<CudaStream&>(stream);
+    check(d_->cuEventRecord(cs.s.drained, cs.s.stream), "cuEventRecord");
+    {
+      std::lock_guard<std::mutex> lock(waiter_->mu);
+      waiter_->queue.emplace_back(&cs, std::move(done));
+    }
+    waiter_->cv.notify_one();
+  }
+
+  void upload(const NDArray& src, NDArray& dst, Stream& stream) override {
+    auto& cs = static_cast<CudaStream&>(stream);
+    const size_t bytes = src.nbytes();
+    if (bytes == 0) return;
+    if (cs.staged + bytes > kStagingBytes) return copy(src, dst);  // large feeds: straight from pageable memory
+    current();
+    if (!cs.s.staging) {
+      void* p = nullptr;
+      check(d_->cuMemHostAlloc(&p, kStagingBytes, 0), "allocating pinned staging memory");
+      cs.s.staging = static_cast<char*>(p);
+    }
+    char* at = cs.s.staging + cs.staged;
+    cs.staged += (bytes + 255) / 256 * 256;
+    std::memcpy(at, src.data(), bytes);
+    check(d_->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(dst.data()), at, bytes, cs.s.stream), "copy to the GPU");
   }
 
   std::shared_ptr<void> allocate(size_t bytes) override {
@@ -229,6 +262,48 @@ class CudaBackend : public Backend {
   }
 
  private:
+  // ShapeError for the first bad index the stream's kernels recorded.
+  void raise_recorded_error(CudaStream& cs) {
+    if (cs.checked.empty()) return;
+    long long record[4] = {0, 0, 0, 0};
+    check(d_->cuMemcpyDtoH(record, cs.s.record, sizeof record), "reading the error record");
+    const auto checked = std::move(cs.checked);
+    cs.checked.clear();
+    if (record[0] > 0 && size_t(record[0]) <= checked.size()) {
+      const auto& [name, what] = checked[size_t(record[0] - 1)];
+      throw ShapeError(name + ": index " + std::to_string(record[1]) + " is out of range for " + what + " " +
+                       std::to_string(record[3]) + " of size " + std::to_string(record[2]));
+    }
+  }
+
+  // Completes asynchronous runs in order, on a thread of its own (a driver
+  // callback may not call the driver; finishing a run may copy).
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::pair<CudaStream*, std::function<void(std::exception_ptr)>>> queue;
+  };
+  void wait_loop() {
+    for (;;) {
+      std::pair<CudaStream*, std::function<void(std::exception_ptr)>> next;
+      {
+        std::unique_lock<std::mutex> lock(waiter_->mu);
+        waiter_->cv.wait(lock, [&] { return !waiter_->queue.empty(); });
+        next = std::move(waiter_->queue.front());
+        waiter_->queue.pop_front();
+      }
+      std::exception_ptr error;
+      try {
+        current();
+        check(d_->cuEventSynchronize(next.first->s.drained), "a kernel on the GPU");
+        raise_recorded_error(*next.first);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      next.second(error);
+    }
+  }
+
   static char* align256(void* p) {
     return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 255) / 256 * 256);
   }
@@ -324,6 +399,7 @@ class CudaBackend : public Backend {
 
   BlockCache* blocks_ = new BlockCache;  // leaked: see BlockCache
   StreamPool* streams_ = new StreamPool;
+  Waiter* waiter_ = new Waiter;  // leaked with its thread, which never ends
 
   int index_;
   const Driver* d_ = nullptr;

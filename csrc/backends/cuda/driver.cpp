@@ -40,6 +40,10 @@ const Loaded& load() {
                        bind(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2") && bind(lib, d.cuMemcpyDtoD, "cuMemcpyDtoD_v2") &&
                        bind(lib, d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2") &&
                        bind(lib, d.cuMemsetD8Async, "cuMemsetD8Async") &&
+                       bind(lib, d.cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2") &&
+                       bind(lib, d.cuMemHostAlloc, "cuMemHostAlloc") && bind(lib, d.cuMemFreeHost, "cuMemFreeHost") &&
+                       bind(lib, d.cuEventCreate, "cuEventCreate") && bind(lib, d.cuEventRecord, "cuEventRecord") &&
+                       bind(lib, d.cuEventSynchronize, "cuEventSynchronize") &&
                        bind(lib, d.cuStreamCreate, "cuStreamCreate") &&
                        bind(lib, d.cuStreamSynchronize, "cuStreamSynchronize") &&
                        bind(lib, d.cuStreamDestroy, "cuStreamDestroy_v2") &&

@@ -233,3 +233,20 @@ def test_gpu_out_of_memory_is_a_device_error_and_the_process_goes_on():
         g.run({x: np.ones(1, np.float32)}, [huge], device="cuda")
     (y,) = g.run({x: np.ones(1, np.float32)}, [x * 3.0], device="cuda")
     assert np.asarray(y).tolist() == [3.0]
+
+
+def test_dlpack_device_arrays_go_both_ways_without_copies():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("this PyTorch has no CUDA")
+    t = torch.arange(6, dtype=torch.float32, device="cuda").reshape(2, 3) * 2
+    a = ts.asarray(t)  # zero-copy: the same device memory
+    assert a.device == ts.Device("cuda") and a._data_ptr() == t.data_ptr()
+    g = ts.Graph()
+    x = g.placeholder((2, 3), ts.float32)
+    (y,) = g.run({x: t}, [x + 1.0], device="cuda")
+    back = torch.from_dlpack(y)
+    assert back.device.type == "cuda" and back.data_ptr() == y._data_ptr()
+    torch.testing.assert_close(back, t + 1)
+    with pytest.raises(ts.DeviceError, match="contiguous"):
+        ts.asarray(t.t())

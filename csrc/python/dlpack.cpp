@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "runtime/backend.h"
 #include "tensorstitch/error.h"
 
 namespace ts {
@@ -112,9 +113,11 @@ NDArray from_dlpack(const py::capsule& capsule) {
     throw FeedError(std::string("asarray: expected an unused 'dltensor' capsule; got '") + capsule.name() + "'");
   auto* m = capsule.get_pointer<DLManagedTensor>();
   const DLTensor& t = m->dl_tensor;
-  if (t.device.device_type != kDLCPU)
+  if (t.device.device_type != kDLCPU && t.device.device_type != kDLCUDA)
     throw DeviceError("asarray: the DLPack array is on device type " + std::to_string(t.device.device_type) +
-                      "; only CPU arrays (type 1) are supported here");
+                      "; only CPU (1) and CUDA (2) arrays are supported");
+  const Device device = t.device.device_type == kDLCUDA ? Device{Device::Kind::CUDA, t.device.device_id} : Device{};
+  if (device.kind == Device::Kind::CUDA) check_device_available(device);
   const DType dt = from_dl(t.dtype);
   if (t.ndim < 0 || t.ndim > 16) throw ShapeError("asarray: DLPack rank " + std::to_string(t.ndim) + " exceeds 16");
   Dims shape(t.shape, t.shape + t.ndim);
@@ -131,7 +134,7 @@ NDArray from_dlpack(const py::capsule& capsule) {
     }
   });
   char* data = static_cast<char*>(t.data) + t.byte_offset;
-  NDArray view = NDArray::wrap(data, shape, dt, owner);
+  NDArray view = NDArray::wrap(data, shape, dt, owner, device);
   // Dense row-major arrays are used in place; anything else is gathered.
   bool dense = true;
   if (t.strides) {
@@ -140,6 +143,13 @@ NDArray from_dlpack(const py::capsule& capsule) {
       if (shape[d] != 1 && t.strides[d] != expect) dense = false;
       expect *= shape[d];
     }
+  }
+  if (device.kind == Device::Kind::CUDA) {
+    if (!dense && view.size() != 0)
+      throw DeviceError("asarray: a strided CUDA array cannot be used in place; make it contiguous first");
+    // The producer's streams are not ours: its pending writes finish first.
+    backend_for(device).synchronize();
+    return view;
   }
   if (dense || view.size() == 0) return view;
   NDArray out(shape, dt);

@@ -61,6 +61,9 @@ class Backend {
   // Copies src into dst (same shape and dtype), either on this device or
   // between it and the host; complete when it returns.
   virtual void copy(const NDArray& src, NDArray& dst) = 0;
+  // Waits for all work on the device, other libraries' included (arrays
+  // they hand over may still be being written).
+  virtual void synchronize() {}
   // Copies host array src into dst on this device, ordered with the work on
   // `stream`; src may change once the call returns.
   virtual void upload(const NDArray& src, NDArray& dst, Stream& stream);

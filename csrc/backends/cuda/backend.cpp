@@ -195,6 +195,11 @@ class CudaBackend : public Backend {
     waiter_->cv.notify_one();
   }
 
+  void synchronize() override {
+    current();
+    check(d_->cuCtxSynchronize(), "synchronizing the GPU");
+  }
+
   void upload(const NDArray& src, NDArray& dst, Stream& stream) override {
     auto& cs = static_cast<CudaStream&>(stream);
     const size_t bytes = src.nbytes();

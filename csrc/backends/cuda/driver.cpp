@@ -35,7 +35,8 @@ const Loaded& load() {
                        bind(lib, d.cuDeviceGet, "cuDeviceGet") &&
                        bind(lib, d.cuDeviceGetAttribute, "cuDeviceGetAttribute") &&
                        bind(lib, d.cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain") &&
-                       bind(lib, d.cuCtxSetCurrent, "cuCtxSetCurrent") && bind(lib, d.cuMemAlloc, "cuMemAlloc_v2") &&
+                       bind(lib, d.cuCtxSetCurrent, "cuCtxSetCurrent") &&
+                       bind(lib, d.cuCtxSynchronize, "cuCtxSynchronize") && bind(lib, d.cuMemAlloc, "cuMemAlloc_v2") &&
                        bind(lib, d.cuMemFree, "cuMemFree_v2") && bind(lib, d.cuMemcpyHtoD, "cuMemcpyHtoD_v2") &&
                        bind(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2") && bind(lib, d.cuMemcpyDtoD, "cuMemcpyDtoD_v2") &&
                        bind(lib, d.cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync_v2") &&

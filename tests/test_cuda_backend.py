@@ -250,3 +250,17 @@ def test_dlpack_device_arrays_go_both_ways_without_copies():
     torch.testing.assert_close(back, t + 1)
     with pytest.raises(ts.DeviceError, match="contiguous"):
         ts.asarray(t.t())
+
+
+def test_tf32_is_a_compile_option_for_float32_matmuls():
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(256, 512)).astype(np.float32), rng.normal(size=(512, 128)).astype(np.float32)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    errors = {}
+    for tf32 in (False, True):
+        g = ts.Graph()
+        pa, pb = g.placeholder(a.shape), g.placeholder(b.shape)
+        exe = g.compile({pa: ts.TensorType(a.shape), pb: ts.TensorType(b.shape)}, [pa @ pb], device="cuda", tf32=tf32)
+        errors[tf32] = float(np.max(np.abs(np.asarray(exe.run([a, b])[0]) - want)))
+    assert errors[False] < 1e-3  # true float32
+    assert 1e-3 < errors[True] < 0.5  # products rounded to 10-bit mantissas

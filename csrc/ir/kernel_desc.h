@@ -71,6 +71,7 @@ struct KernelDesc {
   int64_t row = 1;                 // Reduce: elements per output; Row: row length
   bool row_result = false;         // Row kernels: one value per row
   int contraction_input = -1;      // Matmul kernels: the input that is the product
+  bool allow_tf32 = false;         // a float32 product may use TF32 tensor cores
   std::vector<std::string> ops;    // member op types, for explain()
 
   bool fused() const { return kind != Kind::Op; }

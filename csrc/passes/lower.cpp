@@ -207,6 +207,7 @@ std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r
       k->value_read.push_back(root.def->reads_value(i));
     }
     k->ops.push_back(root.type);
+    k->allow_tf32 = p.allow_tf32 && root.def->cls == OpClass::Matmul;
     return k;
   }
   // A single elementwise op is an elementwise kernel of one step.
@@ -264,7 +265,10 @@ std::shared_ptr<const KernelDesc> lower_region(const Program& p, const Region& r
                                  {{anchor->outputs[0], k->reduced_reg}}, r.space);
     }
   }
-  if (kind == Region::Kind::Matmul) k->ops.insert(k->ops.begin(), anchor->type);
+  if (kind == Region::Kind::Matmul) {
+    k->ops.insert(k->ops.begin(), anchor->type);
+    k->allow_tf32 = p.allow_tf32;
+  }
   return k;
 }
 

@@ -372,10 +372,11 @@ PYBIND11_MODULE(_core, m) {
       .def("set_variable_value", &Graph::set_variable_value)
       .def("gradients", &Graph::gradients)
       .def("compile", [](Graph& g, const std::vector<std::tuple<Tensor, py::object, DType>>& feeds,
-                         const std::vector<Tensor>& targets, const std::vector<Operation>& ops, const Device& dev) {
+                         const std::vector<Tensor>& targets, const std::vector<Operation>& ops, const Device& dev,
+                         bool tf32) {
         std::vector<std::pair<Tensor, TensorType>> f;
         for (auto& [t, shape, dt] : feeds) f.emplace_back(t, make_type(shape, dt));
-        return g.compile(f, targets, ops, dev);
+        return g.compile(f, targets, ops, dev, tf32);
       })
       .def("run", [](Graph& g, const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
                      const std::vector<Operation>& ops, const Device& dev) {

@@ -20,6 +20,7 @@ struct ExecutableData {
   std::vector<Tensor> targets;
   std::vector<int> target_ops;
   Device device;
+  bool tf32 = false;           // float32 matmuls may use TF32
   Backend* backend = nullptr;  // backend_for(device), looked up once
   KernelCache kernels;         // shared by the plans of all signatures
   // One compile per signature: the first caller builds the plan under the

@@ -69,7 +69,7 @@ std::string fingerprint(const KernelDesc& k) {
   }
   for (int r : k.extra_regs) s << "|x" << r;
   s << '|' << k.num_regs << ',' << k.value_reg << ',' << k.reduced_reg << ',' << k.result_reg << ',' << k.epilogue_step
-    << ',' << int(k.reduce) << ',' << k.row << ',' << k.row_result << ',' << k.contraction_input;
+    << ',' << int(k.reduce) << ',' << k.row << ',' << k.row_result << ',' << k.contraction_input << ',' << k.allow_tf32;
   return s.str();
 }
 

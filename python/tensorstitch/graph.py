@@ -726,9 +726,13 @@ class Graph:
                                         resolve_device(device)))
 
     def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
-                target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None) -> Executable:
+                target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None,
+                tf32: bool = False) -> Executable:
         """Compile for the given feed types (``{placeholder: ts.TensorType}``);
-        -1 dims stay open and specialize per concrete shape on each run."""
+        -1 dims stay open and specialize per concrete shape on each run.
+        ``tf32=True`` lets float32 matmuls use TF32 tensor cores on GPUs that
+        have them (faster, with 10-bit mantissas in the products;
+        ``TENSORSTITCH_TF32=1`` turns it on everywhere)."""
         targets, _ = _targets(targets)
         feeds = feeds or {}
         order, types = [], []
@@ -738,7 +742,7 @@ class Graph:
             order.append(ph)
             types.append((ph._t, None if t.shape is None else list(t.shape), t.dtype))
         ops = [unwrap_op(o, self) for o in target_ops]
-        exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device))
+        exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device), bool(tf32))
         return Executable(exe, order, self)
 
     def _target(self, t):

@@ -327,7 +327,7 @@ class CudaBackend : public Backend {
     if (desc.node->type == "matmul" && desc.inputs[0].type.dtype == desc.outputs[0].dtype &&
         desc.inputs[1].type.dtype == desc.outputs[0].dtype) {
       std::string why;
-      if (auto gemm = plan_gemm(matmul_shape(desc), desc.outputs[0].dtype, tf32_enabled(), &why)) {
+      if (auto gemm = plan_gemm(matmul_shape(desc), desc.outputs[0].dtype, desc.allow_tf32 || tf32_enabled(), &why)) {
         auto k = std::make_shared<CudaKernel>();
         k->gemm = std::move(gemm);
         k->workspace_bytes = gemm_workspace(*k->gemm);

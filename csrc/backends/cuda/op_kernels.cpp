@@ -54,6 +54,7 @@ KernelDesc matmul_product(const KernelDesc& k) {
   product.value_read = {true, true};
   product.outputs = {k.inputs[size_t(k.contraction_input)].type};
   product.ops = {k.node->type};
+  product.allow_tf32 = k.allow_tf32;
   return product;
 }
 

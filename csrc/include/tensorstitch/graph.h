@@ -47,10 +47,12 @@ class Graph {
   // Reverse-mode gradients of sum(y) with respect to each of xs.
   std::vector<Tensor> gradients(const Tensor& y, const std::vector<Tensor>& xs);
 
+  // `tf32`: float32 matmuls may use TF32 tensor cores (on GPUs that have
+  // them; TENSORSTITCH_TF32=1 turns it on for every executable).
   Executable compile(const std::vector<std::pair<Tensor, TensorType>>& feeds,
                      const std::vector<Tensor>& targets,
                      const std::vector<Operation>& target_ops = {},
-                     Device device = default_device());
+                     Device device = default_device(), bool tf32 = false);
   // compile() with the feeds' concrete types, cached per signature, then run.
   std::vector<NDArray> run(const std::vector<std::pair<Tensor, NDArray>>& feeds,
                            const std::vector<Tensor>& targets,

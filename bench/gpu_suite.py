@@ -82,8 +82,14 @@ def main():
     rows.append(("first compile, GeLU (NVRTC start-up included)", (time.perf_counter() - t0) * 1e3, "ms"))
     xd = exe.run([x])[0]  # a device array, fed back below
     t0 = time.perf_counter()
-    g.compile({a: ts.TensorType((n,), ts.float32)}, [g.tanh(a) * 3.0 + 1.0], device="cuda")
+    further = g.compile({a: ts.TensorType((n,), ts.float32)}, [g.tanh(a) * 3.0 + 1.0], device="cuda")
     rows.append(("compile of a further new kernel", (time.perf_counter() - t0) * 1e3, "ms"))
+    from tensorstitch._cuda_libs import nvrtc_compile
+
+    (source,) = further.cuda_sources()
+    t0 = time.perf_counter()
+    nvrtc_compile(source.replace("ts_kernel_0", "ts_kernel_again"), "sm_90")
+    rows.append(("  of which NVRTC compiling its source (measured again)", (time.perf_counter() - t0) * 1e3, "ms"))
     rows.append(("GeLU 64M fp32, primitives, tensorstitch", timed(lambda: exe.run([xd]), lambda: None) * 1e3, "ms"))
     try:
         import torch
@@ -133,6 +139,12 @@ def main():
     one_d = exe1.run([np.ones(1, np.float32)])[0]
     rows.append(("1-element add, tensorstitch (device feed, sync)", timed(lambda: exe1.run([one_d]), lambda: None, 300) * 1e6,
                  "us"))
+    calls = 2000
+    t0 = time.perf_counter()
+    futures = [exe1.run_async([one_d]) for _ in range(calls)]
+    futures[-1].result()
+    rows.append(("1-element add, tensorstitch, asynchronous (per call, 2000 in flight)",
+                 (time.perf_counter() - t0) / calls * 1e6, "us"))
     host = np.ones(1, np.float32)
     rows.append(("1-element add, tensorstitch (host feed and result)",
                  timed(lambda: np.asarray(exe1.run([host])[0]), lambda: None, 300) * 1e6, "us"))

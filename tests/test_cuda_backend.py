@@ -260,7 +260,8 @@ def test_tf32_is_a_compile_option_for_float32_matmuls():
     for tf32 in (False, True):
         g = ts.Graph()
         pa, pb = g.placeholder(a.shape), g.placeholder(b.shape)
-        exe = g.compile({pa: ts.TensorType(a.shape), pb: ts.TensorType(b.shape)}, [pa @ pb], device="cuda", tf32=tf32)
+        types = {pa: ts.TensorType(a.shape, ts.float32), pb: ts.TensorType(b.shape, ts.float32)}
+        exe = g.compile(types, [pa @ pb], device="cuda", tf32=tf32)
         errors[tf32] = float(np.max(np.abs(np.asarray(exe.run([a, b])[0]) - want)))
     assert errors[False] < 1e-3  # true float32
     assert 1e-3 < errors[True] < 0.5  # products rounded to 10-bit mantissas

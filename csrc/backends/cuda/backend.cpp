@@ -389,7 +389,8 @@ class CudaBackend : public Backend {
     else if (desc.kind == KernelDesc::Kind::Row) blocks = desc.row ? n / desc.row : 0;       // a block per row
     else blocks = (n + kThreads * kElementsPerThread - 1) / (kThreads * kElementsPerThread);
     if (blocks == 0) return;
-    check(d_->cuLaunchKernel(k.fn, unsigned(blocks), 1, 1, unsigned(kThreads), 1, 1, 0, cs.s.stream, args.data(), nullptr),
+    check(d_->cuLaunchKernel(k.fn, unsigned(blocks), 1, 1, unsigned(block_threads(desc)), 1, 1, 0, cs.s.stream, args.data(),
+                             nullptr),
           "cuLaunchKernel");
   }
 

@@ -25,6 +25,14 @@ const char* storage(DType dt) {
   return "void";
 }
 
+int row_threads(int64_t row) {
+  int threads = 32;
+  while (threads < 1024 && int64_t(threads) * 8 < row) threads *= 2;
+  return threads;
+}
+
+int block_threads(const KernelDesc& k) { return k.kind == KernelDesc::Kind::Row ? row_threads(k.row) : kThreads; }
+
 const char* register_type(DType compute) {
   return compute == DType::Float64 ? "double" : compute == DType::Int64 ? "long long" : "float";
 }
@@ -106,7 +114,8 @@ void emit_steps(std::ostringstream& s, const KernelDesc& k, size_t begin, size_t
 }
 
 void emit_signature(std::ostringstream& s, const KernelDesc& k, const std::string& name) {
-  s << "extern \"C\" __global__ void " << name << "(";
+  // The block size bounds the registers the compiler may use per thread.
+  s << "extern \"C\" __global__ void __launch_bounds__(" << block_threads(k) << ") " << name << "(";
   for (size_t j = 0; j < k.inputs.size(); ++j) s << "const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j << ", ";
   for (size_t o = 1; o < k.outputs.size(); ++o) s << storage(k.outputs[o].dtype) << "* __restrict__ out" << o << ", ";
   s << storage(k.outputs[0].dtype) << "* __restrict__ out) {\n";
@@ -297,9 +306,10 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
   s << "  const long long row = blockIdx.x;\n";
   s << "  __shared__ R pr[" << std::max<size_t>(steps, 1) << "];\n";
   // Rows that fit stay on chip: each thread keeps its elements of the
-  // row-shaped inputs in registers (element threadIdx.x + m * kRowThreads
+  // row-shaped inputs in registers (element threadIdx.x + m * threads
   // in slot m), so only the first pass reads them from memory.
-  const int64_t per_thread = (n + kRowThreads - 1) / kRowThreads;
+  const int threads = row_threads(n);
+  const int64_t per_thread = (n + threads - 1) / threads;
   const bool on_chip = per_thread <= kRowCachePerThread;
   std::vector<size_t> cached;
   for (size_t j = 0; j < k.inputs.size(); ++j)
@@ -310,7 +320,7 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
   auto element_pass = [&](size_t upto, const std::string& tail) {
     if (on_chip) {
       s << "  #pragma unroll\n  for (int m = 0; m < " << per_thread << "; ++m) {\n";
-      s << "    const long long j = threadIdx.x + m * " << kRowThreads << "LL;\n    if (j >= " << n << "LL) break;\n";
+      s << "    const long long j = threadIdx.x + m * " << threads << "LL;\n    if (j >= " << n << "LL) break;\n";
     } else {
       s << "  for (long long j = threadIdx.x; j < " << n << "LL; j += blockDim.x) {\n";
     }

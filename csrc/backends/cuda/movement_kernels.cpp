@@ -1,6 +1,7 @@
 // CUDA kernels of the data-movement ops. Slice, pad, tile, flip, transpose
 // and the broadcasts are one gather: each output element sums per-dimension
-// offsets from a table (or reads the fill value where a table says -1).
+// offsets, from a table (the index maps; -1 reads the fill value) or linear
+// in the coordinate (transpose, broadcasts).
 // movement_grad gathers the same maps backwards, without atomics; concat and
 // split pick their part by the coordinate along the axis.
 #include "backends/cuda/op_kernels.h"
@@ -14,8 +15,16 @@ namespace {
 // The compute type a dtype's values are added in (as the host's compute_t).
 DType compute_of(DType dt) { return dt == DType::Float64 ? dt : is_floating(dt) ? DType::Float32 : DType::Int64; }
 
-// out[i] = in0[sum of table[d][coordinate d]], or `fill` if any entry is -1.
-OpSource gather_tables(const KernelDesc& k, const std::vector<std::vector<int64_t>>& per_dim, bool may_fill, double fill) {
+// How output coordinate d addresses the input: through a table (index maps,
+// -1 for the fill value), or as coordinate * stride when it is linear.
+struct DimMap {
+  std::vector<int64_t> table;
+  int64_t stride = 0;
+};
+
+// out[i] = in0[sum over d of DimMap d at coordinate d], or `fill` where a
+// table says -1.
+OpSource gather_dims(const KernelDesc& k, const std::vector<DimMap>& dims, double fill) {
   OpSource src;
   const Dims& out = k.outputs[0].dims;
   const int64_t n = num_elements(out);
@@ -23,15 +32,18 @@ OpSource gather_tables(const KernelDesc& k, const std::vector<std::vector<int64_
   std::ostringstream s;
   s << "  " << grid_loop("i", n) << " {\n" << coords(out, "i", "c");
   s << "    long long at = 0;\n    bool outside = false;\n";
-  size_t offset = 0;
-  for (size_t d = 0; d < per_dim.size(); ++d) {
-    s << "    { const long long t = table[" << offset << "LL + c" << d << "]; at += t;"
-      << (may_fill ? " outside = outside || t < 0;" : "") << " }\n";
-    src.table.insert(src.table.end(), per_dim[d].begin(), per_dim[d].end());
-    offset += per_dim[d].size();
+  bool may_fill = false;
+  for (size_t d = 0; d < dims.size(); ++d) {
+    if (dims[d].table.empty()) {
+      if (dims[d].stride) s << "    at += c" << d << " * " << dims[d].stride << "LL;\n";
+      continue;
+    }
+    s << "    { const long long t = table[" << src.table.size() << "LL + c" << d << "]; at += t; outside = outside || t < 0; }\n";
+    src.table.insert(src.table.end(), dims[d].table.begin(), dims[d].table.end());
+    may_fill = true;
   }
   if (may_fill) s << "    out0[i] = outside ? " << literal(k.outputs[0].dtype, fill) << " : in0[at];\n";
-  else s << "    out0[i] = in0[at];\n";
+  else s << "    (void)outside;\n    out0[i] = in0[at];\n";
   s << "  }\n";
   src.body = s.str();
   return src;
@@ -42,32 +54,29 @@ OpSource map_gather(const KernelDesc& k) {
   const Dims &in = k.inputs[0].type.dims, &out = k.outputs[0].dims;
   const IndexMaps maps = movement_maps(c, k.node->type, in, out);
   const Dims stride = strides_of(in);
-  std::vector<std::vector<int64_t>> per_dim(out.size());
+  std::vector<DimMap> dims(out.size());
   for (size_t d = 0; d < out.size(); ++d)
-    for (int64_t m : maps[d]) per_dim[d].push_back(m < 0 ? -1 : m * stride[d]);
-  return gather_tables(k, per_dim, true, k.node->attrs.count("value") ? attr_float(*k.node, "value") : 0.0);
+    for (int64_t m : maps[d]) dims[d].table.push_back(m < 0 ? -1 : m * stride[d]);
+  return gather_dims(k, dims, k.node->attrs.count("value") ? attr_float(*k.node, "value") : 0.0);
 }
 
 OpSource transpose(const KernelDesc& k) {
   const Dims& in = k.inputs[0].type.dims;
   InferCtx c{*k.node, {ranked(in, k.inputs[0].type.dtype)}};
-  const Dims stride = strides_of(in), &out = k.outputs[0].dims;
+  const Dims stride = strides_of(in);
   const std::vector<int64_t> perm = perm_of(c, int(in.size()));
-  std::vector<std::vector<int64_t>> per_dim(out.size());
-  for (size_t d = 0; d < out.size(); ++d)
-    for (int64_t i = 0; i < out[d]; ++i) per_dim[d].push_back(i * stride[size_t(perm[d])]);
-  return gather_tables(k, per_dim, false, 0);
+  std::vector<DimMap> dims(perm.size());
+  for (size_t d = 0; d < perm.size(); ++d) dims[d].stride = stride[size_t(perm[d])];
+  return gather_dims(k, dims, 0);
 }
 
 OpSource broadcast(const KernelDesc& k) {
   const Dims &in = k.inputs[0].type.dims, &out = k.outputs[0].dims;
   const Dims stride = strides_of(in);
   const size_t lead = out.size() - in.size();
-  std::vector<std::vector<int64_t>> per_dim(out.size());
-  for (size_t d = 0; d < out.size(); ++d)
-    for (int64_t i = 0; i < out[d]; ++i)
-      per_dim[d].push_back(d < lead || in[d - lead] == 1 ? 0 : i * stride[d - lead]);
-  return gather_tables(k, per_dim, false, 0);
+  std::vector<DimMap> dims(out.size());
+  for (size_t d = lead; d < out.size(); ++d) dims[d].stride = in[d - lead] == 1 ? 0 : stride[d - lead];
+  return gather_dims(k, dims, 0);
 }
 
 // The adjoint of a map gather: output element j sums the incoming gradient

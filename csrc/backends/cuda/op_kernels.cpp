@@ -36,7 +36,7 @@ std::string render_op(const KernelDesc& k, const std::string& name, OpSource* ou
   if (!render) throw CompileError(detail::describe(*k.node) + ": the CUDA backend has no kernel for this op");
   *out = render(k);
   std::ostringstream s;
-  s << "extern \"C\" __global__ void " << name
+  s << "extern \"C\" __global__ void __launch_bounds__(" << out->threads << ") " << name
     << "(const long long* __restrict__ table, long long* err, long long tag, char* ws";
   for (size_t j = 0; j < k.inputs.size(); ++j)
     s << ", const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j;

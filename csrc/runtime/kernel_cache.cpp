@@ -1,6 +1,10 @@
 #include "runtime/kernel_cache.h"
 
+#include <algorithm>
 #include <atomic>
+#include <exception>
+#include <map>
+#include <thread>
 #include <sstream>
 #include <type_traits>
 
@@ -100,5 +104,39 @@ std::shared_ptr<const CompiledKernel> KernelCache::compile(Backend& backend, con
 }
 
 uint64_t kernel_compile_count() { return compiles.load(); }
+
+std::vector<std::shared_ptr<const CompiledKernel>> KernelCache::compile_all(
+    Backend& backend, const std::vector<std::shared_ptr<const KernelDesc>>& descs) {
+  // One representative description per distinct kernel.
+  std::map<std::string, size_t> first;
+  std::vector<size_t> unique;
+  for (size_t i = 0; i < descs.size(); ++i)
+    if (first.emplace(fingerprint(*descs[i]), i).second) unique.push_back(i);
+  std::vector<std::shared_ptr<const CompiledKernel>> done(descs.size());
+  const size_t workers = backend.device().kind == Device::Kind::CPU
+                             ? 1
+                             : std::min<size_t>({unique.size(), std::max(1u, std::thread::hardware_concurrency()), 16});
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mu;
+  auto work = [&] {
+    for (size_t u; (u = next.fetch_add(1)) < unique.size();) {
+      try {
+        done[unique[u]] = compile(backend, descs[unique[u]]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  for (size_t i = 0; i < descs.size(); ++i)
+    if (!done[i]) done[i] = done[first.at(fingerprint(*descs[i]))];
+  return done;
+}
 
 }  // namespace ts

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "runtime/backend.h"
 
@@ -22,6 +23,11 @@ class KernelCache {
  public:
   // The compiled kernel for an equal description, compiling it if new.
   std::shared_ptr<const CompiledKernel> compile(Backend& backend, const std::shared_ptr<const KernelDesc>& desc);
+  // compile() of each, in order; distinct new kernels of a device backend
+  // compile on several threads at once (a plan's first compile is mostly
+  // NVRTC time). The first error is rethrown.
+  std::vector<std::shared_ptr<const CompiledKernel>> compile_all(
+      Backend& backend, const std::vector<std::shared_ptr<const KernelDesc>>& descs);
 
  private:
   // Bounded like the plan cache, so a stream of new shapes cannot grow

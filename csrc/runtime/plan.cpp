@@ -268,11 +268,16 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
         st.release.push_back(s);
   }
   graph_lock.unlock();
+  std::vector<size_t> kernel_steps;
+  std::vector<std::shared_ptr<const KernelDesc>> descs;
   for (size_t i = 0; i < plan.steps.size(); ++i)
     if (const auto& desc = p.kernels[step_region[i]]) {
       plan.steps[i].desc = desc;
-      plan.steps[i].kernel = cache.compile(backend, desc);
+      kernel_steps.push_back(i);
+      descs.push_back(desc);
     }
+  const auto compiled = cache.compile_all(backend, descs);
+  for (size_t j = 0; j < kernel_steps.size(); ++j) plan.steps[kernel_steps[j]].kernel = compiled[j];
   // Values known at compile time (constants, folded results) move to the
   // device once, with the plan.
   if (backend.device().kind != Device::Kind::CPU)

@@ -152,7 +152,12 @@ struct GemmPlan {
     for (int attr : {kPrefAlignA, kPrefAlignB, kPrefAlignC, kPrefAlignD}) a->pref_set(pref, attr, &align, sizeof align);
     Heuristic h{};
     int found = 0;
-    const int rc = a->heuristic(a->handle, desc, la, lb, lc, lc, pref, 1, &h, &found);
+    int rc;
+    {
+      static std::mutex heuristic_mu;  // plans compile on several threads at once
+      std::lock_guard<std::mutex> heuristic_lock(heuristic_mu);
+      rc = a->heuristic(a->handle, desc, la, lb, lc, lc, pref, 1, &h, &found);
+    }
     a->pref_destroy(pref);
     if (rc != 0 || found == 0) throw DeviceError("cuBLASLt: no algorithm for this matmul");
     return algos[align] = h;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "backends/cuda/nvrtc.h"
 
@@ -48,7 +49,8 @@ std::string cached_compile(const std::string& source, const std::string& arch) {
     // Written aside, then renamed: a reader never sees half a file.
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    const std::filesystem::path tmp = file.string() + "." + std::to_string(getpid()) + ".tmp";
+    const std::filesystem::path tmp = file.string() + "." + std::to_string(getpid()) + "-" +
+                                      std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id())) + ".tmp";
     {
       std::ofstream out(tmp, std::ios::binary);
       out.write(cubin.data(), std::streamsize(cubin.size()));

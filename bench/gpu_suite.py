@@ -97,8 +97,10 @@ def compile_rows():
     x = g.placeholder((4096,), ts.float32)
     targets = [g.sin(x * float(k)) + g.exp(x) * float(k) for k in range(1, 17)]
     t0 = time.perf_counter()
-    g.compile({x: ts.TensorType((4096,), ts.float32)}, [g.concat(targets, 0)], device="cuda")
-    rows.append(("compile of one plan with 16 new kernels (parallel NVRTC)", (time.perf_counter() - t0) * 1e3, "ms"))
+    exe = g.compile({x: ts.TensorType((4096,), ts.float32)}, [g.concat(targets, 0)], device="cuda")
+    took = (time.perf_counter() - t0) * 1e3
+    kernels = sum(1 for kind, _ in exe._exe.steps() if kind == "kernel")
+    rows.append((f"compile of one plan of {kernels} new kernels (NVRTC on several threads)", took, "ms"))
     return rows
 
 

@@ -71,10 +71,11 @@ def matmuls():
 
 
 CACHED_COMPILE = """
-import time, tensorstitch as ts
+import time, numpy as np, tensorstitch as ts
 n = 64 * 2**20
 g = ts.Graph()
 a = g.placeholder((n,), ts.float32)
+g.run({a: np.ones(n, np.float32)}, [a], device="cuda")  # the CUDA context starts here, with no kernel
 t0 = time.perf_counter()
 g.compile({a: ts.TensorType((n,), ts.float32)}, [0.5 * a * (1.0 + g.erf(a * 0.7071067811865476))], device="cuda")
 took = (time.perf_counter() - t0) * 1e3
@@ -92,7 +93,8 @@ def compile_rows():
     env = dict(os.environ, TENSORSTITCH_WARM_CUDA="0")
     out = subprocess.run([sys.executable, "-c", CACHED_COMPILE], env=env, capture_output=True, text=True, check=True)
     took, loaded = out.stdout.split()
-    rows = [(f"compile in a new process, kernel in the disk cache (NVRTC loaded: {loaded == '1'})", float(took), "ms")]
+    rows = [(f"compile in a new process (context up), kernel in the disk cache (NVRTC loaded: {loaded == '1'})",
+             float(took), "ms")]
     g = ts.Graph()
     x = g.placeholder((4096,), ts.float32)
     targets = [g.sin(x * float(k)) + g.exp(x) * float(k) for k in range(1, 17)]

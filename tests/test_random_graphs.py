@@ -265,13 +265,19 @@ def run_mode(b, targets, fusion, monkeypatch, device=None):
     return [r.numpy() for r in exe.run(feeds)]
 
 
+def drawn_graph(data, dtype):
+    """A random graph and its targets, listed for hypothesis to print on failure."""
+    b, targets = build_random_graph(data, dtype)
+    note("\n".join(f"v{k} = {line}" for k, line in enumerate(b.log)) + f"\ntargets: {targets}")
+    return b, targets
+
+
 @pytest.mark.parametrize("dtype", [ts.float32, ts.float64, ts.int32], ids=lambda d: d.name)
 @SETTINGS
 @given(data=st.data())
 def test_random_graphs_fused_unfused_and_reference_agree(dtype, data):
     with pytest.MonkeyPatch.context() as monkeypatch:
-        b, targets = build_random_graph(data, dtype)
-        note("\n".join(f"v{k} = {line}" for k, line in enumerate(b.log)) + f"\ntargets: {targets}")
+        b, targets = drawn_graph(data, dtype)
         arrays = [v.astype(b.np_dtype).astype(np.float64) if b.is_float else v for _, v in b.inputs]
         ref = reference_values(b, arrays)
         fused = run_mode(b, targets, "1", monkeypatch)
@@ -294,8 +300,7 @@ def test_random_graphs_fused_unfused_and_reference_agree(dtype, data):
 @given(data=st.data())
 def test_random_graphs_agree_on_the_cpu_and_cuda(dtype, data):
     with pytest.MonkeyPatch.context() as monkeypatch:
-        b, targets = build_random_graph(data, dtype)
-        note("\n".join(f"v{k} = {line}" for k, line in enumerate(b.log)) + f"\ntargets: {targets}")
+        b, targets = drawn_graph(data, dtype)
         fusion = data.draw(st.sampled_from(["1", "0"]), "fusion")
         cpu = run_mode(b, targets, fusion, monkeypatch, "cpu")
         gpu = run_mode(b, targets, fusion, monkeypatch, "cuda")

@@ -40,7 +40,10 @@ OpSource with_loop(int64_t n, const std::string& body, const char* what, bool co
 
 std::string zero(const KernelDesc& k) { return literal(k.outputs[0].dtype, 0); }
 
-OpSource gather(const KernelDesc& k) {
+// gather / scatter_add along an axis: element i of the output (gather) or
+// of the updates (scatter) is (outer o, index j, inner r); x is its checked
+// index along the axis, `at` where it addresses x (when x >= 0).
+std::string axis_lookup(const KernelDesc& k) {
   const int axis = axis_attr(k, int(k.inputs[0].type.dims.size()));
   const AxisView v = axis_view(k.inputs[0].type.dims, axis);
   const int64_t m = num_elements(k.inputs[1].type.dims);
@@ -48,23 +51,19 @@ OpSource gather(const KernelDesc& k) {
   s << "    const long long r = i % " << divisor(v.inner) << ", j = i / " << divisor(v.inner) << " % " << divisor(m) << ", o = i / "
     << divisor(v.inner * m) << ";\n";
   s << "    const long long x = TS_INDEX(in1[j], " << v.n << ", " << axis << ");\n";
-  s << "    out0[i] = x < 0 ? " << zero(k) << " : in0[(o * " << v.n << "LL + x) * " << v.inner << "LL + r];\n";
-  return with_loop(num_elements(k.outputs[0].dims), s.str(), "axis");
+  s << "    const long long at = (o * " << v.n << "LL + x) * " << v.inner << "LL + r;\n";
+  return s.str();
+}
+
+OpSource gather(const KernelDesc& k) {
+  return with_loop(num_elements(k.outputs[0].dims), axis_lookup(k) + "    out0[i] = x < 0 ? " + zero(k) + " : in0[at];\n",
+                   "axis");
 }
 
 OpSource scatter_add(const KernelDesc& k) {
-  const int axis = axis_attr(k, int(k.inputs[0].type.dims.size()));
-  const AxisView v = axis_view(k.inputs[0].type.dims, axis);
-  const int64_t m = num_elements(k.inputs[1].type.dims);
-  std::ostringstream s;
-  s << "    const long long r = i % " << divisor(v.inner) << ", j = i / " << divisor(v.inner) << " % " << divisor(m) << ", o = i / "
-    << divisor(v.inner * m) << ";\n";
-  s << "    const long long x = TS_INDEX(in1[j], " << v.n << ", " << axis << ");\n";
-  s << "    if (x >= 0) "
-    << atomic_add(k.outputs[0].dtype, "out0 + (o * " + std::to_string(v.n) + "LL + x) * " + std::to_string(v.inner) + "LL + r",
-                  "in2[i]")
-    << "\n";
-  return with_loop(num_elements(k.inputs[2].type.dims), s.str(), "axis", true);
+  return with_loop(num_elements(k.inputs[2].type.dims),
+                   axis_lookup(k) + "    if (x >= 0) " + atomic_add(k.outputs[0].dtype, "out0 + at", "in2[i]") + "\n", "axis",
+                   true);
 }
 
 // gather_nd / scatter_nd_add: index tuple q picks the slice at the sum of

@@ -37,19 +37,21 @@ struct TensorInfo {
 // Runs that assign variables take turns, like work on one device queue:
 // each reads the values the previous one committed. Released by whichever
 // thread finishes the run, so it is a flag, not a mutex.
+// With a capacity above one it counts: at most that many holders at once.
 struct RunOrder {
+  explicit RunOrder(int capacity = 1) : free(capacity) {}
   std::mutex mu;
   std::condition_variable cv;
-  bool busy = false;
+  int free;
   void acquire() {
     std::unique_lock<std::mutex> lock(mu);
-    cv.wait(lock, [&] { return !busy; });
-    busy = true;
+    cv.wait(lock, [&] { return free > 0; });
+    --free;
   }
   void release() {
     {
       std::lock_guard<std::mutex> lock(mu);
-      busy = false;
+      ++free;
     }
     cv.notify_one();
   }

@@ -384,17 +384,20 @@ Future Executable::run_async(const std::vector<NDArray>& feeds) const {
   // errors arrive through the Future, like the run's own.
   post_run([d = d_, feeds, f] {
     f.set_running();
+    d->in_flight.acquire();
     try {
       std::shared_ptr<const Plan> plan = d->last_plan_for(feeds);
       if (!plan) plan = d->plan_for(feed_signature(*d, feeds));
       launch_run(
           plan, *d->backend, d->runs++, d->g, feeds,
-          [f](std::vector<NDArray> r, std::exception_ptr e) {
+          [f, d](std::vector<NDArray> r, std::exception_ptr e) {
+            d->in_flight.release();
             if (e) f.fail(e);
             else f.finish(std::move(r));
           },
           true);
-    } catch (...) {
+    } catch (...) {  // before its completion was scheduled
+      d->in_flight.release();
       f.fail(std::current_exception());
     }
   });

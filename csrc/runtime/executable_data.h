@@ -21,6 +21,9 @@ struct ExecutableData {
   std::vector<int> target_ops;
   Device device;
   bool tf32 = false;           // float32 matmuls may use TF32
+  // Asynchronous runs in flight at once (launched, not finished): a few
+  // overlap host and device work; more would only hold device memory.
+  RunOrder in_flight{4};
   Backend* backend = nullptr;  // backend_for(device), looked up once
   KernelCache kernels;         // shared by the plans of all signatures
   // One compile per signature: the first caller builds the plan under the

@@ -206,9 +206,9 @@ std::string render_elementwise(const KernelDesc& k, const std::string& name) {
   s << (vectorizable(k) ? "  #pragma unroll 1\n" : "  #pragma unroll\n");
   s << "  for (int u = 0; u < " << kElementsPerThread << "; ++u) {\n";
   s << "    const long long i = ((long long)blockIdx.x * " << kElementsPerThread << " + u) * blockDim.x + threadIdx.x;\n";
-  s << "    if (i >= " << n << "LL) break;\n";
+  s << "    if (i < " << n << "LL) {\n";  // not a break: see render_row
   emit_element(s, k, "i");
-  s << "  }\n}\n";
+  s << "    }\n  }\n}\n";
   return s.str();
 }
 
@@ -337,9 +337,14 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
   }
   bool first_pass = true;
   auto element_pass = [&](size_t upto, const std::string& tail) {
+    // A guard around the body, not a break: the unrolled iterations' loads
+    // can then all be in flight at once (a break orders each after the
+    // previous one's use). Rows that the threads divide need none.
+    const bool guard = on_chip && n % threads != 0;
     if (on_chip) {
       s << "  #pragma unroll\n  for (int m = 0; m < " << per_thread << "; ++m) {\n";
-      s << "    const long long j = threadIdx.x + m * " << threads << "LL;\n    if (j >= " << n << "LL) break;\n";
+      s << "    const long long j = threadIdx.x + m * " << threads << "LL;\n";
+      if (guard) s << "    if (j < " << n << "LL) {\n";
     } else {
       s << "  for (long long j = threadIdx.x; j < " << n << "LL; j += blockDim.x) {\n";
     }
@@ -370,7 +375,7 @@ std::string render_row(const KernelDesc& k, const std::string& name) {
       }
     }
     for (size_t i : computed) kept[i] = true;
-    s << tail << "  }\n";
+    s << tail << (guard ? "    }\n" : "") << "  }\n";
   };
   size_t begin = 0;
   int segment = 0;

@@ -33,7 +33,7 @@ REFERENCE = {
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "asinh": np.arcsinh, "acosh": np.arccosh,
     "atanh": np.arctanh, "erf": sp.erf, "sigmoid": sp.expit, "gelu": lambda x: 0.5 * x * (1 + sp.erf(x / np.sqrt(2))),
     "logical_not": np.logical_not, "is_nan": np.isnan, "is_inf": np.isinf, "is_finite": np.isfinite,
-    "identity": lambda x: x,
+    "identity": lambda x: x, "stop_gradient": lambda x: x,
     "add": np.add, "multiply": np.multiply, "maximum": np.maximum, "minimum": np.minimum, "subtract": np.subtract,
     "floor_divide": np.floor_divide, "modulo": np.mod, "power": np.power, "divide": np.divide,
     "atan2": np.arctan2, "equal": np.equal, "not_equal": np.not_equal, "less": np.less,

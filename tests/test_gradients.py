@@ -15,7 +15,8 @@ def nonzero_shape(rng, rank=None):
 
 
 # Elementwise: every differentiable op of the registry, sampled from its declared domains.
-DIFF_UNARY = [n for n in te.UNARY if te.INFO[n]["differentiable"]]
+# stop_gradient's gradient is zero by definition, not its derivative: tests/test_nn.py checks it.
+DIFF_UNARY = [n for n in te.UNARY if te.INFO[n]["differentiable"] and n != "stop_gradient"]
 DIFF_BINARY = [n for n in te.BINARY if te.INFO[n]["differentiable"]]
 
 

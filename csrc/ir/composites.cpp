@@ -76,6 +76,105 @@ std::pair<Tensor, Tensor> mean_variance(Graph& g, const Tensor& x, const std::op
   return {mean, var};
 }
 
+Tensor normalize(Graph& g, const Tensor& x, const Tensor& mean, const Tensor& variance,
+                 const std::optional<Tensor>& gamma, const std::optional<Tensor>& beta, double epsilon,
+                 const std::string& name) {
+  if (!is_floating(x.dtype()))
+    throw DTypeError("normalize '" + name + "': got " + std::string(dtype_name(x.dtype())) + " x; expected a float dtype");
+  const Tensor eps = scalar_constant(g, epsilon, x.dtype());
+  Tensor y = op1(g, "multiply", {op1(g, "subtract", {x, mean}),
+                                 op1(g, "reciprocal_square_root", {op1(g, "add", {variance, eps})})});
+  if (gamma) y = op1(g, "multiply", {y, *gamma});
+  if (beta) y = op1(g, "add", {y, *beta});
+  return op1(g, "identity", {y}, {}, name);
+}
+
+Tensor logsumexp(Graph& g, const Tensor& x, const std::optional<std::vector<int64_t>>& axes, bool keepdims,
+                 const std::string& name) {
+  Attrs keep{{"keepdims", int64_t(1)}};
+  if (axes) keep["axes"] = *axes;
+  // The maximum only keeps exp() in range; its gradient would cancel exactly.
+  const Tensor m = op1(g, "stop_gradient", {op1(g, "reduce_max", {x}, keep)});
+  // An all -inf slice has maximum -inf: shift by 0 there, so the result is -inf, not NaN.
+  const Tensor finite = op1(g, "select", {op1(g, "is_finite", {m}), m, scalar_constant(g, 0, m.dtype())});
+  Attrs sum_attrs{{"keepdims", int64_t(keepdims)}};
+  if (axes) sum_attrs["axes"] = *axes;
+  const Tensor s = op1(g, "reduce_sum", {op1(g, "exp", {op1(g, "subtract", {x, finite})})}, sum_attrs);
+  Tensor shift = finite;
+  if (!keepdims) {
+    std::vector<int64_t> squeezed;
+    if (axes) squeezed = *axes;
+    else for (int64_t d = 0; d < int64_t(x.type().dims.size()); ++d) squeezed.push_back(d);
+    shift = axes || x.type().ranked ? op1(g, "squeeze", {finite}, {{"axes", squeezed}}) : op1(g, "reshape_like", {finite, s});
+  }
+  return op1(g, "add", {op1(g, "log", {s}), shift}, {}, name);
+}
+
+Reduction parse_reduction(const std::string& text, const std::string& op) {
+  if (text == "sum") return Reduction::Sum;
+  if (text == "mean") return Reduction::Mean;
+  if (text == "none") return Reduction::None;
+  throw GraphError(op + ": reduction '" + text + "' is not one of 'sum', 'mean', 'none'");
+}
+
+namespace {
+
+Tensor reduce_loss(Graph& g, const Tensor& per_element, Reduction how, const std::string& name) {
+  if (how == Reduction::None) return op1(g, "identity", {per_element}, {}, name);
+  return op1(g, how == Reduction::Sum ? "reduce_sum" : "reduce_mean", {per_element}, {}, name);
+}
+
+// Losses compare logits and labels of one shape (a broadcast would hide a
+// mislabelled batch).
+void check_labels(const Tensor& logits, const Tensor& labels, const std::string& op, const std::string& name) {
+  const TensorType &a = logits.type(), &b = labels.type();
+  std::string where = op + " '" + name + "'";
+  if (!is_floating(a.dtype) || a.dtype != b.dtype)
+    throw DTypeError(where + ": got logits " + a.str() + " and labels " + b.str() + "; expected one float dtype");
+  bool same = a.ranked == b.ranked && (!a.ranked || a.dims.size() == b.dims.size());
+  for (size_t d = 0; same && a.ranked && d < a.dims.size(); ++d)
+    same = a.dims[d] == b.dims[d] || a.dims[d] < 0 || b.dims[d] < 0;
+  if (!same) throw ShapeError(where + ": labels " + b.str() + " must have the logits' shape " + a.str());
+}
+
+}  // namespace
+
+Tensor softmax_cross_entropy(Graph& g, const Tensor& logits, const Tensor& labels, int64_t axis, Reduction reduction,
+                             const std::string& name) {
+  check_labels(logits, labels, "softmax_cross_entropy", name);
+  const std::vector<int64_t> axes{axis};
+  const Tensor lse = logsumexp(g, logits, axes, true);
+  const Tensor log_p = op1(g, "subtract", {logits, lse});
+  const Tensor per_row = op1(g, "negative", {op1(g, "reduce_sum", {op1(g, "multiply", {labels, log_p})}, {{"axes", axes}})});
+  return reduce_loss(g, per_row, reduction, name);
+}
+
+Tensor sigmoid_cross_entropy(Graph& g, const Tensor& logits, const Tensor& labels, Reduction reduction,
+                             const std::string& name) {
+  check_labels(logits, labels, "sigmoid_cross_entropy", name);
+  const Tensor per_element =
+      op1(g, "add", {op1(g, "subtract", {op1(g, "relu", {logits}), op1(g, "multiply", {logits, labels})}),
+                     op1(g, "log1p", {op1(g, "exp", {op1(g, "negative", {op1(g, "abs", {logits})})})})});
+  return reduce_loss(g, per_element, reduction, name);
+}
+
+Tensor leaky_relu(Graph& g, const Tensor& x, double alpha, const std::string& name) {
+  if (!is_floating(x.dtype()))
+    throw DTypeError("leaky_relu '" + name + "': got " + std::string(dtype_name(x.dtype())) + " x; expected a float dtype");
+  const Tensor zero = scalar_constant(g, 0, x.dtype());
+  return op1(g, "select", {op1(g, "greater", {x, zero}), x, op1(g, "multiply", {x, scalar_constant(g, alpha, x.dtype())})},
+             {}, name);
+}
+
+Tensor softplus(Graph& g, const Tensor& x, const std::string& name) {
+  return op1(g, "add", {op1(g, "relu", {x}), op1(g, "log1p", {op1(g, "exp", {op1(g, "negative", {op1(g, "abs", {x})})})})},
+             {}, name);
+}
+
+Tensor silu(Graph& g, const Tensor& x, const std::string& name) {
+  return op1(g, "multiply", {x, op1(g, "sigmoid", {x})}, {}, name);
+}
+
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis, const std::string& name) {
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(op1(g, "expand_dims", {t}, {{"axes", std::vector<int64_t>{axis}}}));

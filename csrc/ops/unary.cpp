@@ -128,6 +128,10 @@ const bool registered = [] {
   OpDef identity = make_op("identity", OpClass::Elementwise, 1, infer_same, g_identity);
   identity.view = true;
   register_op(identity);
+  // The value itself; gradients do not flow back through it (they are zero).
+  OpDef stop_gradient = make_op("stop_gradient", OpClass::Elementwise, 1, infer_same, g_zero);
+  stop_gradient.view = true;
+  register_op(stop_gradient);
   // The value itself, rounded to the target dtype like every result.
   register_op(elementwise_def("cast", 1, infer_cast, g_cast, "Identity"));
   return true;

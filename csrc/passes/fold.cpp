@@ -41,10 +41,17 @@ bool uniform(const Program& p, int t, double value, const std::vector<bool>& liv
 }
 
 // The input a node reduces to when it is x*1, 1*x, x/1, x+0, 0+x or x-0
-// with x already of the output's type; -1 otherwise.
+// with x already of the output's type, or a view keeping the type; -1
+// otherwise.
 int identity_input(const Program& p, const detail::Node& n, const std::vector<bool>& live) {
-  if (!n.def->has_identity || n.inputs.size() != 2) return -1;
   const TensorType& out = p.types.at(n.outputs[0]);
+  // A view that keeps the type (identity, stop_gradient, a reshape to the
+  // same shape) is its input: no step, and nothing between fused ops.
+  if (n.def->view && n.inputs.size() == 1) {
+    const TensorType& in = p.types.at(p.resolve(n.inputs[0]));
+    return in.dims == out.dims && in.dtype == out.dtype ? n.inputs[0] : -1;
+  }
+  if (!n.def->has_identity || n.inputs.size() != 2) return -1;
   for (int keep = 0; keep < (n.def->commutative ? 2 : 1); ++keep) {
     int x = n.inputs[keep], other = n.inputs[1 - keep];
     const TensorType& xt = p.types.at(x);

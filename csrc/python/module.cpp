@@ -445,6 +445,21 @@ PYBIND11_MODULE(_core, m) {
     return py::make_tuple(r[0], r[1], r[2]);
   });
   m.def("mean_variance", &mean_variance);
+  m.def("normalize", &normalize);
+  m.def("logsumexp", &logsumexp);
+  m.def("softmax_cross_entropy", [](Graph& g, const Tensor& logits, const Tensor& labels, int64_t axis,
+                                    const std::string& reduction, const std::string& name) {
+    return softmax_cross_entropy(g, logits, labels, axis, parse_reduction(reduction, "softmax_cross_entropy '" + name + "'"),
+                                 name);
+  });
+  m.def("sigmoid_cross_entropy", [](Graph& g, const Tensor& logits, const Tensor& labels, const std::string& reduction,
+                                    const std::string& name) {
+    return sigmoid_cross_entropy(g, logits, labels, parse_reduction(reduction, "sigmoid_cross_entropy '" + name + "'"),
+                                 name);
+  });
+  m.def("leaky_relu", &leaky_relu);
+  m.def("softplus", &softplus);
+  m.def("silu", &silu);
   m.def("stack", &stack);
   // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".
   m.def("basic_index", [](Graph& g, const Tensor& x,

@@ -642,6 +642,62 @@ class Graph:
         """x - log(sum(exp(x))) along ``axis``."""
         return self._op1("log_softmax", [x], name, axis=axis)
 
+    def logsumexp(self, x: TensorLike, axes: Axes = None, keepdims: bool = False,
+                  name: Optional[str] = None) -> Tensor:
+        """log(sum(exp(x))) over ``axes`` (None: all), without overflow: the
+        maximum is subtracted first (and held out of the gradient)."""
+        x = self._tensor(x)
+        attrs = _attrs(_where("logsumexp", name), {"axes": _axes(axes), "keepdims": keepdims})
+        return self._wrap(_core.logsumexp(self._g, x._t, attrs.get("axes"), bool(attrs["keepdims"]), name or ""))
+
+    def normalize(self, x: TensorLike, mean: TensorLike, variance: TensorLike, gamma: Optional[TensorLike] = None,
+                  beta: Optional[TensorLike] = None, epsilon: float = 1e-5, name: Optional[str] = None) -> Tensor:
+        """(x - mean) / sqrt(variance + epsilon) * gamma + beta, with statistics
+        from ``mean_variance`` (keepdims=True, or shapes that broadcast): batch
+        norm over batch, height and width; layer or instance norm over others."""
+        x = self._tensor(x)
+        mean, variance = self._tensor(mean, like=x.dtype), self._tensor(variance, like=x.dtype)
+        gamma = None if gamma is None else self._tensor(gamma, like=x.dtype)._t
+        beta = None if beta is None else self._tensor(beta, like=x.dtype)._t
+        eps = _attrs(_where("normalize", name), {"value": epsilon})["value"]
+        return self._wrap(_core.normalize(self._g, x._t, mean._t, variance._t, gamma, beta, eps, name or ""))
+
+    def softmax_cross_entropy(self, logits: TensorLike, labels: TensorLike, axis: int = -1, reduction: str = "sum",
+                              name: Optional[str] = None) -> Tensor:
+        """-sum(labels * log_softmax(logits)) along ``axis``; labels are
+        probabilities of the logits' shape. ``reduction``: "sum", "mean" (over
+        the remaining elements) or "none". One fused kernel per row."""
+        logits = self._tensor(logits)
+        labels = self._tensor(labels, like=logits.dtype)
+        axis = _attr_int(_where("softmax_cross_entropy", name), "axis", axis)
+        return self._wrap(_core.softmax_cross_entropy(self._g, logits._t, labels._t, axis, str(reduction), name or ""))
+
+    def sigmoid_cross_entropy(self, logits: TensorLike, labels: TensorLike, reduction: str = "sum",
+                              name: Optional[str] = None) -> Tensor:
+        """Binary cross-entropy of sigmoid(logits) against labels in [0, 1]
+        (same shape), computed stably from the logits; reduced as
+        ``softmax_cross_entropy``."""
+        logits = self._tensor(logits)
+        labels = self._tensor(labels, like=logits.dtype)
+        return self._wrap(_core.sigmoid_cross_entropy(self._g, logits._t, labels._t, str(reduction), name or ""))
+
+    def leaky_relu(self, x: TensorLike, alpha: float = 0.01, name: Optional[str] = None) -> Tensor:
+        """x where x > 0, else alpha * x (float x)."""
+        alpha = _attrs(_where("leaky_relu", name), {"value": alpha})["value"]
+        return self._wrap(_core.leaky_relu(self._g, self._tensor(x)._t, alpha, name or ""))
+
+    def softplus(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """log(1 + exp(x)), without overflow for large x."""
+        return self._wrap(_core.softplus(self._g, self._tensor(x)._t, name or ""))
+
+    def silu(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """x * sigmoid(x) (also called swish)."""
+        return self._wrap(_core.silu(self._g, self._tensor(x)._t, name or ""))
+
+    def stop_gradient(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
+        """x itself; gradients do not flow back through it (they are zero)."""
+        return self._op1("stop_gradient", [x], name)
+
     # ---- linear algebra ----
     def matmul(self, a: TensorLike, b: TensorLike, transpose_a: bool = False, transpose_b: bool = False,
                name: Optional[str] = None) -> Tensor:

@@ -32,6 +32,34 @@ std::array<Tensor, 3> adam(Graph& g, const Tensor& learning_rate, const Tensor& 
 // (mean, population variance) over `axes` (nullopt: all).
 std::pair<Tensor, Tensor> mean_variance(Graph& g, const Tensor& x, const std::optional<std::vector<int64_t>>& axes,
                                         bool keepdims = false, const std::string& name = "");
+// (x - mean) / sqrt(variance + epsilon) * gamma + beta (gamma, beta
+// optional): batch, layer or instance norm, by the axes the statistics were
+// taken over.
+Tensor normalize(Graph& g, const Tensor& x, const Tensor& mean, const Tensor& variance,
+                 const std::optional<Tensor>& gamma, const std::optional<Tensor>& beta, double epsilon = 1e-5,
+                 const std::string& name = "");
+// log(sum(exp(x))) over `axes` (nullopt: all), computed as m + log(sum(exp(x - m)))
+// with m the maximum, held out of the gradient.
+Tensor logsumexp(Graph& g, const Tensor& x, const std::optional<std::vector<int64_t>>& axes, bool keepdims = false,
+                 const std::string& name = "");
+// How a loss reduces its per-element values: summed, averaged, or kept.
+enum class Reduction { Sum, Mean, None };
+// Parses "sum", "mean" or "none" (ShapeError-free; GraphError naming `op` otherwise).
+Reduction parse_reduction(const std::string& text, const std::string& op);
+// -sum(labels * log_softmax(logits)) along `axis` (labels are probabilities,
+// same shape as the logits), then reduced; from primitives, so a row of it is
+// one fused kernel.
+Tensor softmax_cross_entropy(Graph& g, const Tensor& logits, const Tensor& labels, int64_t axis = -1,
+                             Reduction reduction = Reduction::Sum, const std::string& name = "");
+// max(x, 0) - x * labels + log(1 + exp(-|x|)) elementwise, then reduced.
+Tensor sigmoid_cross_entropy(Graph& g, const Tensor& logits, const Tensor& labels, Reduction reduction = Reduction::Sum,
+                             const std::string& name = "");
+// x where x > 0, else alpha * x.
+Tensor leaky_relu(Graph& g, const Tensor& x, double alpha = 0.01, const std::string& name = "");
+// log(1 + exp(x)), without overflow: max(x, 0) + log1p(exp(-|x|)).
+Tensor softplus(Graph& g, const Tensor& x, const std::string& name = "");
+// x * sigmoid(x).
+Tensor silu(Graph& g, const Tensor& x, const std::string& name = "");
 // Tensors of one shape joined along a new axis.
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis = 0, const std::string& name = "");
 

@@ -97,6 +97,20 @@ def test_every_op_kernel_matches_the_cpu(dt, fusion, monkeypatch):
             np.testing.assert_allclose(u64, c64, rtol=rtol * 10, atol=atol * 10, err_msg=f"{op} {dt.name}")
 
 
+@pytest.mark.parametrize("dt", [ts.float32, ts.float64, ts.float16, ts.bfloat16], ids=lambda d: d.name)
+def test_random_numbers_are_the_same_bits_on_the_cpu_and_cuda(dt):
+    g = ts.Graph()
+    x = g.placeholder((-1, 7), dt)
+    targets = [g.random_uniform((1 << 16,), -3.0, 5.0, dt, seed=9), g.random_normal((1 << 16,), 0.5, 2.0, dt, seed=9),
+               g.dropout(x, 0.4, seed=2)]
+    xv = np.ones((300, 7), np_dtype(dt))
+    for _ in range(2):  # two runs of each: the run count enters the draws
+        cpu = g.run({x: xv}, targets, device="cpu")
+        gpu = g.run({x: xv}, targets, device="cuda")
+        for c, u in zip(cpu, gpu):
+            assert np.asarray(c).tobytes() == np.asarray(u).tobytes()
+
+
 def test_bad_index_raises_naming_the_op_and_changes_no_variable():
     g = ts.Graph()
     w = g.variable(np.zeros(3, np.float32), name="w")

@@ -199,6 +199,8 @@ def _samples(g, dt):
         "top_k": lambda: list(g.top_k(x, 2)),
         "cumsum": lambda: [g.cumsum(x, axis=1), g.cumsum(x, axis=2, exclusive=True, reverse=True)],
         "matmul": lambda: [g.matmul(x, g.transpose(v)), g.matmul(v, v, transpose_b=True), g.matmul(j, j)],
+        "random_uniform": lambda: [g.random_uniform((3, 4), -1.0, 2.0, dt, seed=5), g.random_uniform((0, 2), dtype=dt)],
+        "random_normal": lambda: [g.random_normal((5,), 1.0, 3.0, dt, seed=-7)],
     }
     out = {}
     for op, build in builders.items():

@@ -175,6 +175,18 @@ Tensor silu(Graph& g, const Tensor& x, const std::string& name) {
   return op1(g, "multiply", {x, op1(g, "sigmoid", {x})}, {}, name);
 }
 
+Tensor dropout(Graph& g, const Tensor& x, double rate, int64_t seed, const std::string& name) {
+  if (!is_floating(x.dtype()))
+    throw DTypeError("dropout '" + name + "': got " + std::string(dtype_name(x.dtype())) + " x; expected a float dtype");
+  if (!(rate >= 0 && rate < 1)) throw GraphError("dropout '" + name + "': rate must be in [0, 1); got " + std::to_string(rate));
+  if (rate == 0) return op1(g, "identity", {x}, {}, name);
+  const Tensor u = op1(g, "random_uniform", {x},
+                       {{"dtype", DType::Float32}, {"seed", seed}, {"low", 0.0}, {"high", 1.0}}, sub(name, "uniform"));
+  const Tensor keep = op1(g, "greater_equal", {u, scalar_constant(g, rate, DType::Float32)});
+  const Tensor scaled = op1(g, "multiply", {x, scalar_constant(g, 1.0 / (1.0 - rate), x.dtype())});
+  return op1(g, "select", {keep, scaled, scalar_constant(g, 0, x.dtype())}, {}, name);
+}
+
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis, const std::string& name) {
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(op1(g, "expand_dims", {t}, {{"axes", std::vector<int64_t>{axis}}}));

@@ -22,6 +22,7 @@ enum class OpClass {
   Movement,     // reshape, slice, concat, ... (views when `view` is set)
   Indexing,     // gather, scatter_add, one_hot
   Sort,         // sort, top_k, cumsum
+  Random,       // random_uniform, random_normal: counter-based, a new value every run
 };
 
 // The input values an op is defined on. Tests sample each input from its

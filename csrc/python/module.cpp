@@ -460,6 +460,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("leaky_relu", &leaky_relu);
   m.def("softplus", &softplus);
   m.def("silu", &silu);
+  m.def("dropout", &dropout);
   m.def("stack", &stack);
   // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".
   m.def("basic_index", [](Graph& g, const Tensor& x,

@@ -6,6 +6,7 @@ Every method adds operations (nothing runs while building) and takes
 from __future__ import annotations
 
 import contextlib
+import secrets
 import numbers
 import operator
 import weakref
@@ -57,8 +58,8 @@ def _axes(axes):
 
 
 # Attributes that are numbers, not integers; single integers; and yes/no flags.
-_FLOAT_ATTRS = frozenset({"value"})
-_INT_ATTRS = frozenset({"axis", "k", "depth", "count", "trailing"})
+_FLOAT_ATTRS = frozenset({"value", "low", "high", "mean", "stddev"})
+_INT_ATTRS = frozenset({"axis", "k", "depth", "count", "trailing", "seed"})
 _FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse"})
 
 
@@ -80,6 +81,18 @@ def _attr_int(where, key, v):
     return i
 
 
+def _attr_float(where, key, v):
+    """A number attribute, checked: a TypeError for anything else (None included)."""
+    if not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{where}: attribute '{key}' must be a number; got {type(v).__name__} {v!r:.60}")
+    return float(v)
+
+
+def _seed(where, seed):
+    """A random op's seed: the given integer, or a fresh random one."""
+    return secrets.randbits(63) if seed is None else _attr_int(where, "seed", seed)
+
+
 def _attrs(where, kw):
     """Attributes for the core, validated: drops None; flags must be bools,
     integer attributes integers (lists of them for sequences)."""
@@ -94,9 +107,7 @@ def _attrs(where, kw):
         elif isinstance(v, (str, _core.DType)):
             out[k] = v
         elif k in _FLOAT_ATTRS:
-            if not isinstance(v, (numbers.Real, np.number)) or isinstance(v, (bool, np.bool_)):
-                raise TypeError(f"{where}: attribute '{k}' must be a number; got {type(v).__name__} {v!r:.60}")
-            out[k] = float(v)
+            out[k] = _attr_float(where, k, v)
         elif k in _INT_ATTRS:
             out[k] = _attr_int(where, k, v)
         elif isinstance(v, (list, tuple, np.ndarray)):
@@ -659,7 +670,7 @@ class Graph:
         mean, variance = self._tensor(mean, like=x.dtype), self._tensor(variance, like=x.dtype)
         gamma = None if gamma is None else self._tensor(gamma, like=x.dtype)._t
         beta = None if beta is None else self._tensor(beta, like=x.dtype)._t
-        eps = _attrs(_where("normalize", name), {"value": epsilon})["value"]
+        eps = _attr_float(_where("normalize", name), "epsilon", epsilon)
         return self._wrap(_core.normalize(self._g, x._t, mean._t, variance._t, gamma, beta, eps, name or ""))
 
     def softmax_cross_entropy(self, logits: TensorLike, labels: TensorLike, axis: int = -1, reduction: str = "sum",
@@ -683,7 +694,7 @@ class Graph:
 
     def leaky_relu(self, x: TensorLike, alpha: float = 0.01, name: Optional[str] = None) -> Tensor:
         """x where x > 0, else alpha * x (float x)."""
-        alpha = _attrs(_where("leaky_relu", name), {"value": alpha})["value"]
+        alpha = _attr_float(_where("leaky_relu", name), "alpha", alpha)
         return self._wrap(_core.leaky_relu(self._g, self._tensor(x)._t, alpha, name or ""))
 
     def softplus(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
@@ -693,6 +704,32 @@ class Graph:
     def silu(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
         """x * sigmoid(x) (also called swish)."""
         return self._wrap(_core.silu(self._g, self._tensor(x)._t, name or ""))
+
+    def dropout(self, x: TensorLike, rate: float, seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+        """x with each element zeroed with probability ``rate`` and the rest
+        scaled by 1 / (1 - rate); a new mask every run, reproducible for a
+        ``seed`` (None: a random one) and run count. The gradient uses the
+        same mask."""
+        where = _where("dropout", name)
+        rate = _attr_float(where, "rate", rate)
+        return self._wrap(_core.dropout(self._g, self._tensor(x)._t, rate, _seed(where, seed), name or ""))
+
+    def random_uniform(self, shape: Sequence[int], low: float = 0.0, high: float = 1.0, dtype: DTypeLike = float32,
+                       seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+        """Uniform numbers on [low, high): a new draw every run, reproducible
+        for a ``seed`` (None: a random one) and run count, the same bits on
+        the CPU and CUDA (Philox 4x32-10)."""
+        return self._random("random_uniform", shape, dtype, seed, name, low=low, high=high)
+
+    def random_normal(self, shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: DTypeLike = float32,
+                      seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
+        """Normal numbers (by inversion of the error function), drawn like
+        ``random_uniform``."""
+        return self._random("random_normal", shape, dtype, seed, name, mean=mean, stddev=stddev)
+
+    def _random(self, type, shape, dtype, seed, name, **params):
+        return self._op1(type, [], name, shape=list(shape), dtype=as_dtype(dtype), seed=_seed(_where(type, name), seed),
+                         **params)
 
     def stop_gradient(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
         """x itself; gradients do not flow back through it (they are zero)."""

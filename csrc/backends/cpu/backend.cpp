@@ -33,13 +33,13 @@ class CpuBackend : public Backend {
   std::unique_ptr<Stream> new_stream() override { return std::make_unique<CpuStream>(); }
 
   void launch(const CompiledKernel& k, const KernelDesc& desc, const std::vector<NDArray>& ins,
-              std::vector<NDArray>& outs, void* workspace, Stream&) override {
+              std::vector<NDArray>& outs, void* workspace, Stream& stream) override {
     if (k.desc->fused()) {
       run_fused(static_cast<const FusedKernel&>(k), ins, outs, workspace);
       return;
     }
     const OpKernel& op = static_cast<const OpKernel&>(k);
-    KernelCtx ctx{*desc.node, ins, outs, op.params.get()};
+    KernelCtx ctx{*desc.node, ins, outs, op.params.get(), stream.run_index};
     op.entry.run(ctx);
   }
 

@@ -21,6 +21,8 @@ struct KernelCtx {
   // What the kernel's prepare step derived from the attributes and the
   // concrete shapes at plan time (nullptr without one).
   const void* params = nullptr;
+  // The run's index (the executable's run counter): random ops draw from it.
+  uint64_t run = 0;
   int64_t i(const char* key) const;
   double f(const char* key) const;
   const std::string& s(const char* key) const;

@@ -313,8 +313,8 @@ class CudaBackend : public Backend {
     return reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(p) + 255) / 256 * 256);
   }
 
-  std::shared_ptr<CudaKernel> load(const std::string& source) {
-    const std::string cubin = cached_compile(std::string(prelude()) + "\n" + source, arch_);
+  std::shared_ptr<CudaKernel> load(const std::string& source, bool exact = false) {
+    const std::string cubin = cached_compile(std::string(prelude()) + "\n" + source, arch_, exact);
     current();
     auto k = std::make_shared<CudaKernel>();
     check(d_->cuModuleLoadData(&k->module, cubin.data()), "cuModuleLoadData");
@@ -336,7 +336,7 @@ class CudaBackend : public Backend {
     }
     OpSource launch;
     const std::string source = render_op(desc, "ts_kernel", &launch);
-    std::shared_ptr<CudaKernel> k = load(source);
+    std::shared_ptr<CudaKernel> k = load(source, launch.exact);
     k->op = true;
     k->launch = launch;
     k->workspace_bytes = launch.workspace_bytes;
@@ -368,7 +368,8 @@ class CudaBackend : public Backend {
     for (const NDArray& a : ins) ptrs.push_back(a.data());
     for (NDArray& a : outs) ptrs.push_back(a.data());
     void* ws = workspace;
-    std::vector<void*> args{&ptrs[0], &ptrs[1], &tag, &ws};
+    unsigned long long run = cs.run_index;
+    std::vector<void*> args{&ptrs[0], &ptrs[1], &tag, &run, &ws};
     for (size_t i = 2; i < ptrs.size(); ++i) args.push_back(&ptrs[i]);
     check(d_->cuLaunchKernel(k.fn, unsigned(l.blocks), 1, 1, unsigned(l.threads), 1, 1, 0, cs.s.stream, args.data(), nullptr),
           "cuLaunchKernel");

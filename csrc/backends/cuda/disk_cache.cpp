@@ -33,9 +33,11 @@ std::filesystem::path cache_dir() {
 
 }  // namespace
 
-std::string cached_compile(const std::string& source, const std::string& arch) {
+std::string cached_compile(const std::string& source, const std::string& arch, bool exact) {
   const std::filesystem::path dir = cache_dir();
-  const std::filesystem::path file = dir.empty() ? dir : dir / (arch + "-" + key_of(arch + "\n" + source) + ".cubin");
+  const std::string flags = exact ? "-nofma" : "";
+  const std::filesystem::path file =
+      dir.empty() ? dir : dir / (arch + flags + "-" + key_of(arch + flags + "\n" + source) + ".cubin");
   if (!file.empty()) {
     std::ifstream in(file, std::ios::binary);
     std::ostringstream bytes;
@@ -44,7 +46,7 @@ std::string cached_compile(const std::string& source, const std::string& arch) {
       if (cubin.size() > 4 && cubin.compare(0, 4, "\x7f" "ELF") == 0) return cubin;
     }
   }
-  std::string cubin = nvrtc_compile(source, arch, library_candidates("nvrtc"));
+  std::string cubin = nvrtc_compile(source, arch, library_candidates("nvrtc"), exact);
   if (!file.empty()) {
     // Written aside, then renamed: a reader never sees half a file.
     std::error_code ec;

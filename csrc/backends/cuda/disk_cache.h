@@ -8,8 +8,9 @@
 
 namespace ts::cuda {
 
-// The CUBIN for `source` on `arch`: from the cache, else compiled by NVRTC
-// and stored (a failure to store is not an error).
-std::string cached_compile(const std::string& source, const std::string& arch);
+// The CUBIN for `source` on `arch` (`exact`: without FMA contraction): from
+// the cache, else compiled by NVRTC and stored (a failure to store is not an
+// error).
+std::string cached_compile(const std::string& source, const std::string& arch, bool exact = false);
 
 }  // namespace ts::cuda

@@ -128,14 +128,15 @@ void finish_warm_up() {
   if (t.joinable()) t.join();
 }
 
-std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries) {
+std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries,
+                          bool exact) {
   const Api& nv = api(libraries);
   Program prog = nullptr;
   if (int rc = nv.create(&prog, source.c_str(), "tensorstitch.cu", 0, nullptr, nullptr))
     throw CompileError(std::string("NVRTC: nvrtcCreateProgram failed: ") + nv.error(rc));
   const std::string arch_flag = "--gpu-architecture=" + arch;
-  const char* options[] = {arch_flag.c_str(), "--std=c++17", "-default-device"};
-  const int rc = nv.compile(prog, 3, options);
+  const char* options[] = {arch_flag.c_str(), "--std=c++17", "-default-device", "--fmad=false"};
+  const int rc = nv.compile(prog, exact ? 4 : 3, options);
   size_t log_size = 0;
   nv.log_size(prog, &log_size);
   std::string log(log_size, '\0');

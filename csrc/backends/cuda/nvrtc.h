@@ -11,7 +11,10 @@ namespace ts::cuda {
 // search path ("libnvrtc.so.12", then ".so.13"). Throws DeviceError naming
 // what was tried when none loads, CompileError with NVRTC's log when the
 // source does not compile. No GPU is needed.
-std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries);
+// `exact`: no contraction of multiply-adds (--fmad=false), for kernels that
+// must equal the host's bits.
+std::string nvrtc_compile(const std::string& source, const std::string& arch, const std::vector<std::string>& libraries,
+                          bool exact = false);
 
 // Loads the driver and NVRTC and compiles an empty kernel on a background
 // thread when a GPU is present, so the first real compile does not pay

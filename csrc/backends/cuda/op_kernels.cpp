@@ -37,7 +37,7 @@ std::string render_op(const KernelDesc& k, const std::string& name, OpSource* ou
   *out = render(k);
   std::ostringstream s;
   s << "extern \"C\" __global__ void __launch_bounds__(" << out->threads << ") " << name
-    << "(const long long* __restrict__ table, long long* err, long long tag, char* ws";
+    << "(const long long* __restrict__ table, long long* err, long long tag, unsigned long long run, char* ws";
   for (size_t j = 0; j < k.inputs.size(); ++j)
     s << ", const " << storage(k.inputs[j].type.dtype) << "* __restrict__ in" << j;
   for (size_t o = 0; o < k.outputs.size(); ++o) s << ", " << storage(k.outputs[o].dtype) << "* __restrict__ out" << o;

@@ -14,11 +14,11 @@
 namespace ts::cuda {
 
 // What an op's renderer produces. The kernel's parameters are fixed:
-//   (const long long* table, long long* err, long long tag, char* ws,
-//    const <in0>* in0, ..., <out0>* out0, ...)
+//   (const long long* table, long long* err, long long tag,
+//    unsigned long long run, char* ws, const <in0>* in0, ..., <out0>* out0, ...)
 // `table` holds `table` below (index maps and the like, uploaded once);
-// `err` and `tag` report bad indices (TS_INDEX in the body); `ws` is the
-// step's workspace.
+// `err` and `tag` report bad indices (TS_INDEX in the body); `run` is the
+// run's index (random ops draw from it); `ws` is the step's workspace.
 struct OpSource {
   std::string body;               // the statements of the kernel
   std::vector<int64_t> table;
@@ -27,6 +27,7 @@ struct OpSource {
   int64_t workspace_bytes = 0;
   bool copy_first = false;        // output 0 starts as a copy of input 0 (scatters)
   const char* index_what = nullptr;  // reports bad indices: "axis" or "dimension"
+  bool exact = false;             // compiled without FMA contraction (bit-equal to the CPU)
 };
 
 using OpRenderer = OpSource (*)(const KernelDesc&);

@@ -60,6 +60,10 @@ Tensor leaky_relu(Graph& g, const Tensor& x, double alpha = 0.01, const std::str
 Tensor softplus(Graph& g, const Tensor& x, const std::string& name = "");
 // x * sigmoid(x).
 Tensor silu(Graph& g, const Tensor& x, const std::string& name = "");
+// x with each element zeroed with probability `rate` (a new mask every run,
+// drawn from `seed` and the run count) and the kept ones scaled by
+// 1 / (1 - rate); the gradient uses the same mask.
+Tensor dropout(Graph& g, const Tensor& x, double rate, int64_t seed, const std::string& name = "");
 // Tensors of one shape joined along a new axis.
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis = 0, const std::string& name = "");
 

@@ -187,6 +187,101 @@ Tensor dropout(Graph& g, const Tensor& x, double rate, int64_t seed, const std::
   return op1(g, "select", {keep, scaled, scalar_constant(g, 0, x.dtype())}, {}, name);
 }
 
+namespace {
+
+// One spatial dimension of a pooling: its padding and output length.
+struct PoolDim {
+  int64_t before = 0, after = 0, out = 0;
+};
+
+PoolDim pool_dim(const std::string& where, const Pool2d& d, int k, int64_t in) {
+  PoolDim p;
+  const int64_t kernel = d.kernel[size_t(k)], stride = d.strides[size_t(k)];
+  if (d.padding == "SAME") {
+    p.out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((p.out - 1) * stride + kernel - in, 0);
+    p.before = total / 2;
+    p.after = total - p.before;
+    return p;
+  }
+  if (d.padding == "EXPLICIT") {
+    p.before = d.pads[size_t(2 * k)];
+    p.after = d.pads[size_t(2 * k + 1)];
+    if (p.before < 0 || p.after < 0) throw ShapeError(where + ": negative padding");
+  }
+  const int64_t padded = in + p.before + p.after;
+  if (kernel > padded)
+    throw ShapeError(where + ": the window (" + std::to_string(kernel) + ") is larger than the padded input (" +
+                     std::to_string(padded) + ")");
+  p.out = (padded - kernel) / stride + 1;
+  return p;
+}
+
+// fold(acc, window) over the kernel's windows of x padded with `fill`.
+template <class F>
+Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, const std::string& name, double fill,
+            F fold) {
+  const std::string where = op + " '" + name + "'";
+  const TensorType& t = x.type();
+  if (!is_floating(t.dtype)) throw DTypeError(where + ": got " + t.str() + "; expected a float dtype");
+  if (d.layout != "NCHW" && d.layout != "NHWC")
+    throw GraphError(where + ": unknown data layout '" + d.layout + "'; expected 'NCHW' or 'NHWC'");
+  if (d.padding != "VALID" && d.padding != "SAME" && d.padding != "EXPLICIT")
+    throw GraphError(where + ": unknown padding '" + d.padding + "'; expected 'VALID', 'SAME' or explicit pads");
+  for (int k = 0; k < 2; ++k)
+    if (d.kernel[size_t(k)] < 1 || d.strides[size_t(k)] < 1)
+      throw ShapeError(where + ": kernel and strides must be >= 1; got kernel (" + std::to_string(d.kernel[0]) + ", " +
+                       std::to_string(d.kernel[1]) + ") and strides (" + std::to_string(d.strides[0]) + ", " +
+                       std::to_string(d.strides[1]) + ")");
+  if (!t.ranked || t.dims.size() != 4) throw ShapeError(where + ": got " + t.str() + "; expected a 4-D " + d.layout + " input");
+  const int h = d.layout == "NCHW" ? 2 : 1;  // the height axis; width follows it
+  if (t.dims[size_t(h)] < 0 || t.dims[size_t(h + 1)] < 0)
+    throw ShapeError(where + ": the spatial dimensions of " + t.str() + " must be known");
+  const PoolDim ph = pool_dim(where, d, 0, t.dims[size_t(h)]), pw = pool_dim(where, d, 1, t.dims[size_t(h + 1)]);
+  std::vector<int64_t> pads(8, 0);
+  pads[size_t(2 * h)] = ph.before;
+  pads[size_t(2 * h + 1)] = ph.after;
+  pads[size_t(2 * h + 2)] = pw.before;
+  pads[size_t(2 * h + 3)] = pw.after;
+  const Tensor padded = op1(g, "pad", {x}, {{"pads", pads}, {"mode", std::string("constant")}, {"value", fill}});
+  std::optional<Tensor> acc;
+  for (int64_t i = 0; i < d.kernel[0]; ++i)
+    for (int64_t j = 0; j < d.kernel[1]; ++j) {
+      std::vector<int64_t> starts(4, 0), ends(4, std::numeric_limits<int64_t>::max()), steps(4, 1);
+      starts[size_t(h)] = i;
+      starts[size_t(h + 1)] = j;
+      ends[size_t(h)] = i + (ph.out - 1) * d.strides[0] + 1;
+      ends[size_t(h + 1)] = j + (pw.out - 1) * d.strides[1] + 1;
+      steps[size_t(h)] = d.strides[0];
+      steps[size_t(h + 1)] = d.strides[1];
+      const Tensor window = op1(g, "slice", {padded}, {{"starts", starts}, {"ends", ends}, {"strides", steps}});
+      acc = acc ? fold(*acc, window) : window;
+    }
+  return *acc;
+}
+
+}  // namespace
+
+Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name) {
+  const double lowest = -std::numeric_limits<double>::infinity();
+  return op1(g, "identity",
+             {pool(g, x, d, "max_pool2d", name, lowest, [&](const Tensor& a, const Tensor& b) { return op1(g, "maximum", {a, b}); })},
+             {}, name);
+}
+
+Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name) {
+  auto add = [&](const Tensor& a, const Tensor& b) { return op1(g, "add", {a, b}); };
+  const Tensor sum = pool(g, x, d, "avg_pool2d", name, 0.0, add);
+  // How many input elements each window holds: the same pooling of ones
+  // (constant, so it folds at compile time).
+  const TensorType& t = x.type();
+  Dims ones_dims = t.dims;
+  ones_dims[0] = 1;
+  ones_dims[size_t(d.layout == "NCHW" ? 1 : 3)] = 1;
+  const Tensor count = pool(g, g.constant(NDArray::full(ones_dims, t.dtype, 1.0)), d, "avg_pool2d", name, 0.0, add);
+  return op1(g, "divide", {sum, count}, {}, name);
+}
+
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis, const std::string& name) {
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(op1(g, "expand_dims", {t}, {{"axes", std::vector<int64_t>{axis}}}));

@@ -461,6 +461,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("softplus", &softplus);
   m.def("silu", &silu);
   m.def("dropout", &dropout);
+  py::class_<Pool2d>(m, "Pool2d")
+      .def(py::init<>())
+      .def_readwrite("kernel", &Pool2d::kernel)
+      .def_readwrite("strides", &Pool2d::strides)
+      .def_readwrite("padding", &Pool2d::padding)
+      .def_readwrite("pads", &Pool2d::pads)
+      .def_readwrite("layout", &Pool2d::layout);
+  m.def("max_pool2d", &max_pool2d);
+  m.def("avg_pool2d", &avg_pool2d);
   m.def("stack", &stack);
   // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".
   m.def("basic_index", [](Graph& g, const Tensor& x,

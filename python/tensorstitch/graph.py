@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _core
 from ._dtypes import DType, as_dtype, bool_, float32, int32, is_floating, is_integer
+from .descriptors import Pool2dDescriptor
 from .dot import graph_to_dot
 from .executable import Executable, Future, TensorType, resolve_device
 from .ndarray import NDArray, _numpy_value, asarray
@@ -659,7 +660,7 @@ class Graph:
         maximum is subtracted first (and held out of the gradient)."""
         x = self._tensor(x)
         attrs = _attrs(_where("logsumexp", name), {"axes": _axes(axes), "keepdims": keepdims})
-        return self._wrap(_core.logsumexp(self._g, x._t, attrs.get("axes"), bool(attrs["keepdims"]), name or ""))
+        return self._wrap(_core.logsumexp(self._g, x._t, attrs.get("axes"), bool(attrs.get("keepdims")), name or ""))
 
     def normalize(self, x: TensorLike, mean: TensorLike, variance: TensorLike, gamma: Optional[TensorLike] = None,
                   beta: Optional[TensorLike] = None, epsilon: float = 1e-5, name: Optional[str] = None) -> Tensor:
@@ -730,6 +731,19 @@ class Graph:
     def _random(self, type, shape, dtype, seed, name, **params):
         return self._op1(type, [], name, shape=list(shape), dtype=as_dtype(dtype), seed=_seed(_where(type, name), seed),
                          **params)
+
+    def max_pool2d(self, x: TensorLike, desc: Pool2dDescriptor, name: Optional[str] = None) -> Tensor:
+        """The maximum of each window (``ts.Pool2dDescriptor``) of a 4-D float input."""
+        return self._pool("max_pool2d", x, desc, name)
+
+    def avg_pool2d(self, x: TensorLike, desc: Pool2dDescriptor, name: Optional[str] = None) -> Tensor:
+        """The mean of each window; padding does not count (TensorFlow's and MPSGraph's default)."""
+        return self._pool("avg_pool2d", x, desc, name)
+
+    def _pool(self, op, x, desc, name):
+        if not isinstance(desc, Pool2dDescriptor):
+            raise TypeError(f"{_where(op, name)}: expected a ts.Pool2dDescriptor; got {type(desc).__name__}")
+        return self._wrap(getattr(_core, op)(self._g, self._tensor(x)._t, desc._core(), name or ""))
 
     def stop_gradient(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
         """x itself; gradients do not flow back through it (they are zero)."""

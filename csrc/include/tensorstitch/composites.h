@@ -64,6 +64,21 @@ Tensor silu(Graph& g, const Tensor& x, const std::string& name = "");
 // drawn from `seed` and the run count) and the kept ones scaled by
 // 1 / (1 - rate); the gradient uses the same mask.
 Tensor dropout(Graph& g, const Tensor& x, double rate, int64_t seed, const std::string& name = "");
+// 2-D pooling windows (as ts.Pool2dDescriptor): kernel and strides (height,
+// width); padding "VALID", "SAME" (TensorFlow's rule: the output is
+// ceil(input / stride), an odd total puts the extra row after) or
+// "EXPLICIT" with pads (top, bottom, left, right); layout "NCHW" or "NHWC".
+struct Pool2d {
+  std::array<int64_t, 2> kernel{1, 1}, strides{1, 1};
+  std::string padding = "VALID";
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  std::string layout = "NCHW";
+};
+// The maximum and the mean of each window, from strided slices of the
+// padded input (so both backends run them and gradients come from the
+// slices); the mean counts only the elements inside the input.
+Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
+Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
 // Tensors of one shape joined along a new axis.
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis = 0, const std::string& name = "");
 

@@ -282,6 +282,115 @@ Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string&
   return op1(g, "divide", {sum, count}, {}, name);
 }
 
+namespace {
+
+// The `count` equal parts of x along its last axis.
+std::vector<Tensor> gates_of(Graph& g, const Tensor& x, int64_t count) {
+  return g.op("split", {x}, {{"axis", int64_t(-1)}, {"count", count}});
+}
+
+Tensor sigmoid(Graph& g, const Tensor& x) { return op1(g, "sigmoid", {x}); }
+
+// The recurrent weights' hidden size, checked against the gate count.
+int64_t hidden_size(const std::string& where, const Tensor& w_recurrent, int64_t gates) {
+  const TensorType& t = w_recurrent.type();
+  if (!t.ranked || t.dims.size() != 2 || t.dims[0] < 0 || t.dims[1] != gates * t.dims[0])
+    throw ShapeError(where + ": recurrent weights " + t.str() + " must be (hidden, " + std::to_string(gates) + " * hidden)");
+  return t.dims[0];
+}
+
+// A sequence's steps: x (time, batch, features) of known length, each step
+// projected by w (the input part of every step in one product) plus `bias`.
+std::vector<Tensor> projected_steps(Graph& g, const std::string& where, const Tensor& x, const Tensor& w,
+                                    const Tensor& bias) {
+  const TensorType& t = x.type();
+  if (!t.ranked || t.dims.size() != 3 || t.dims[0] < 0)
+    throw ShapeError(where + ": got x " + t.str() + "; expected (time, batch, input) with a known length");
+  const Tensor all = op1(g, "add", {op1(g, "matmul", {x, w}), bias});
+  std::vector<Tensor> steps;
+  for (int64_t s = 0; s < t.dims[0]; ++s)
+    steps.push_back(op1(g, "squeeze", {op1(g, "slice", {all}, {{"starts", std::vector<int64_t>{s}},
+                                                               {"ends", std::vector<int64_t>{s + 1}},
+                                                               {"strides", std::vector<int64_t>{1}}})},
+                        {{"axes", std::vector<int64_t>{0}}}));
+  return steps;
+}
+
+// A zero state (batch, hidden) shaped after step 0's projection.
+Tensor zero_state(Graph& g, const Tensor& step, int64_t gates) {
+  const Tensor part = gates_of(g, step, gates)[0];
+  return op1(g, "multiply", {part, scalar_constant(g, 0, part.dtype())});
+}
+
+std::array<Tensor, 2> lstm_step(Graph& g, const Tensor& projected, const Tensor& h, const Tensor& c,
+                                const Tensor& w_recurrent, const std::string& name) {
+  const std::vector<Tensor> q = gates_of(g, op1(g, "add", {projected, op1(g, "matmul", {h, w_recurrent})}), 4);
+  const Tensor c_new = op1(g, "add", {op1(g, "multiply", {sigmoid(g, q[1]), c}),
+                                      op1(g, "multiply", {sigmoid(g, q[0]), op1(g, "tanh", {q[2]})})},
+                           {}, sub(name, "c"));
+  const Tensor h_new = op1(g, "multiply", {sigmoid(g, q[3]), op1(g, "tanh", {c_new})}, {}, sub(name, "h"));
+  return {h_new, c_new};
+}
+
+Tensor gru_step(Graph& g, const Tensor& projected, const Tensor& h, const Tensor& w_recurrent,
+                const Tensor& recurrent_bias, const std::string& name) {
+  const std::vector<Tensor> a = gates_of(g, projected, 3);
+  const std::vector<Tensor> b = gates_of(g, op1(g, "add", {op1(g, "matmul", {h, w_recurrent}), recurrent_bias}), 3);
+  const Tensor r = sigmoid(g, op1(g, "add", {a[0], b[0]})), z = sigmoid(g, op1(g, "add", {a[1], b[1]}));
+  const Tensor n = op1(g, "tanh", {op1(g, "add", {a[2], op1(g, "multiply", {r, b[2]})})});
+  // (1 - z) n + z h = n + z (h - n)
+  return op1(g, "add", {n, op1(g, "multiply", {z, op1(g, "subtract", {h, n})})}, {}, name);
+}
+
+}  // namespace
+
+std::array<Tensor, 2> lstm_cell(Graph& g, const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_input,
+                                const Tensor& w_recurrent, const Tensor& bias, const std::string& name) {
+  hidden_size("lstm_cell '" + name + "'", w_recurrent, 4);
+  const Tensor projected = op1(g, "add", {op1(g, "matmul", {x, w_input}), bias});
+  return lstm_step(g, projected, h, c, w_recurrent, name);
+}
+
+std::array<Tensor, 3> lstm(Graph& g, const Tensor& x, const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
+                           const Tensor& w_input, const Tensor& w_recurrent, const Tensor& bias, const std::string& name) {
+  const std::string where = "lstm '" + name + "'";
+  hidden_size(where, w_recurrent, 4);
+  const std::vector<Tensor> steps = projected_steps(g, where, x, w_input, bias);
+  if (steps.empty()) throw ShapeError(where + ": the sequence is empty");
+  Tensor h = h0 ? *h0 : zero_state(g, steps[0], 4), c = c0 ? *c0 : zero_state(g, steps[0], 4);
+  std::vector<Tensor> outputs;
+  for (const Tensor& step : steps) {
+    const auto [h_new, c_new] = lstm_step(g, step, h, c, w_recurrent, "");
+    h = h_new;
+    c = c_new;
+    outputs.push_back(h);
+  }
+  return {stack(g, outputs, 0, sub(name, "outputs")), op1(g, "identity", {h}, {}, sub(name, "h")),
+          op1(g, "identity", {c}, {}, sub(name, "c"))};
+}
+
+Tensor gru_cell(Graph& g, const Tensor& x, const Tensor& h, const Tensor& w_input, const Tensor& w_recurrent,
+                const Tensor& bias, const Tensor& recurrent_bias, const std::string& name) {
+  hidden_size("gru_cell '" + name + "'", w_recurrent, 3);
+  return gru_step(g, op1(g, "add", {op1(g, "matmul", {x, w_input}), bias}), h, w_recurrent, recurrent_bias, name);
+}
+
+std::array<Tensor, 2> gru(Graph& g, const Tensor& x, const std::optional<Tensor>& h0, const Tensor& w_input,
+                          const Tensor& w_recurrent, const Tensor& bias, const Tensor& recurrent_bias,
+                          const std::string& name) {
+  const std::string where = "gru '" + name + "'";
+  hidden_size(where, w_recurrent, 3);
+  const std::vector<Tensor> steps = projected_steps(g, where, x, w_input, bias);
+  if (steps.empty()) throw ShapeError(where + ": the sequence is empty");
+  Tensor h = h0 ? *h0 : zero_state(g, steps[0], 3);
+  std::vector<Tensor> outputs;
+  for (const Tensor& step : steps) {
+    h = gru_step(g, step, h, w_recurrent, recurrent_bias, "");
+    outputs.push_back(h);
+  }
+  return {stack(g, outputs, 0, sub(name, "outputs")), op1(g, "identity", {h}, {}, sub(name, "h"))};
+}
+
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis, const std::string& name) {
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(op1(g, "expand_dims", {t}, {{"axes", std::vector<int64_t>{axis}}}));

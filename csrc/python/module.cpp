@@ -469,6 +469,10 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("pads", &Pool2d::pads)
       .def_readwrite("layout", &Pool2d::layout);
   m.def("max_pool2d", &max_pool2d);
+  m.def("lstm_cell", &lstm_cell);
+  m.def("lstm", &lstm);
+  m.def("gru_cell", &gru_cell);
+  m.def("gru", &gru);
   m.def("avg_pool2d", &avg_pool2d);
   m.def("stack", &stack);
   // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".

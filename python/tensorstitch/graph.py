@@ -745,6 +745,41 @@ class Graph:
             raise TypeError(f"{_where(op, name)}: expected a ts.Pool2dDescriptor; got {type(desc).__name__}")
         return self._wrap(getattr(_core, op)(self._g, self._tensor(x)._t, desc._core(), name or ""))
 
+    def lstm_cell(self, x: TensorLike, h: TensorLike, c: TensorLike, w_input: TensorLike, w_recurrent: TensorLike,
+                  bias: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+        """One LSTM step, gate order i, f, g, o: x (batch, input), h and c
+        (batch, hidden), w_input (input, 4*hidden), w_recurrent (hidden,
+        4*hidden), bias (4*hidden). Returns (h, c)."""
+        ts_ = [self._tensor(v)._t for v in (x, h, c, w_input, w_recurrent, bias)]
+        h_new, c_new = _core.lstm_cell(self._g, *ts_, name or "")
+        return self._wrap(h_new), self._wrap(c_new)
+
+    def lstm(self, x: TensorLike, h0: Optional[TensorLike], c0: Optional[TensorLike], w_input: TensorLike,
+             w_recurrent: TensorLike, bias: TensorLike, name: Optional[str] = None):
+        """The LSTM over a time-major sequence x (time, batch, input) of known
+        length; h0 and c0 default to zeros. Returns (outputs (time, batch,
+        hidden), (h, c) after the last step); gradients flow through every step."""
+        opt = [None if v is None else self._tensor(v)._t for v in (h0, c0)]
+        outs, h, c = _core.lstm(self._g, self._tensor(x)._t, *opt,
+                                *[self._tensor(v)._t for v in (w_input, w_recurrent, bias)], name or "")
+        return self._wrap(outs), (self._wrap(h), self._wrap(c))
+
+    def gru_cell(self, x: TensorLike, h: TensorLike, w_input: TensorLike, w_recurrent: TensorLike, bias: TensorLike,
+                 recurrent_bias: TensorLike, name: Optional[str] = None) -> Tensor:
+        """One GRU step, gate order r, z, n (PyTorch's): weights (input,
+        3*hidden) and (hidden, 3*hidden), biases (3*hidden). Returns h."""
+        ts_ = [self._tensor(v)._t for v in (x, h, w_input, w_recurrent, bias, recurrent_bias)]
+        return self._wrap(_core.gru_cell(self._g, *ts_, name or ""))
+
+    def gru(self, x: TensorLike, h0: Optional[TensorLike], w_input: TensorLike, w_recurrent: TensorLike,
+            bias: TensorLike, recurrent_bias: TensorLike, name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+        """The GRU over a time-major sequence; h0 defaults to zeros. Returns
+        (outputs, h after the last step)."""
+        h0 = None if h0 is None else self._tensor(h0)._t
+        outs, h = _core.gru(self._g, self._tensor(x)._t, h0,
+                            *[self._tensor(v)._t for v in (w_input, w_recurrent, bias, recurrent_bias)], name or "")
+        return self._wrap(outs), self._wrap(h)
+
     def stop_gradient(self, x: TensorLike, name: Optional[str] = None) -> Tensor:
         """x itself; gradients do not flow back through it (they are zero)."""
         return self._op1("stop_gradient", [x], name)

@@ -79,6 +79,26 @@ struct Pool2d {
 // slices); the mean counts only the elements inside the input.
 Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
 Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
+// One LSTM step, gate order i, f, g, o: gates = x @ w_input + h @ w_recurrent
+// + bias, c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c').
+// x (batch, input), h and c (batch, hidden), w_input (input, 4 hidden),
+// w_recurrent (hidden, 4 hidden), bias (4 hidden). Returns {h', c'}.
+std::array<Tensor, 2> lstm_cell(Graph& g, const Tensor& x, const Tensor& h, const Tensor& c, const Tensor& w_input,
+                                const Tensor& w_recurrent, const Tensor& bias, const std::string& name = "");
+// The LSTM over a time-major sequence x (time, batch, input) of known length,
+// from h0 and c0 (zeros when absent): {outputs (time, batch, hidden), h_T, c_T}.
+std::array<Tensor, 3> lstm(Graph& g, const Tensor& x, const std::optional<Tensor>& h0, const std::optional<Tensor>& c0,
+                           const Tensor& w_input, const Tensor& w_recurrent, const Tensor& bias,
+                           const std::string& name = "");
+// One GRU step, gate order r, z, n (PyTorch's): r, z = sigmoid(x W + b + h U
+// + b'), n = tanh(x W_n + b_n + r (h U_n + b'_n)), h' = (1 - z) n + z h.
+// Weights (input, 3 hidden) and (hidden, 3 hidden), biases (3 hidden).
+Tensor gru_cell(Graph& g, const Tensor& x, const Tensor& h, const Tensor& w_input, const Tensor& w_recurrent,
+                const Tensor& bias, const Tensor& recurrent_bias, const std::string& name = "");
+// The GRU over a time-major sequence: {outputs, h_T}.
+std::array<Tensor, 2> gru(Graph& g, const Tensor& x, const std::optional<Tensor>& h0, const Tensor& w_input,
+                          const Tensor& w_recurrent, const Tensor& bias, const Tensor& recurrent_bias,
+                          const std::string& name = "");
 // Tensors of one shape joined along a new axis.
 Tensor stack(Graph& g, const std::vector<Tensor>& tensors, int64_t axis = 0, const std::string& name = "");
 

@@ -124,6 +124,9 @@ class Graph:
 
     def __init__(self):
         self._g = _core.Graph()
+        # Names of variables that optimizers leave alone by default (a batch
+        # norm's running statistics).
+        self._not_trainable = set()
         # core tensor id -> a weak reference to its Python wrapper: one object
         # per tensor while any is alive (tensors hash by identity), and no
         # reference cycle keeps the graph alive.

@@ -15,7 +15,8 @@ STATE_PREFIX = "optimizer/"
 def _trainable(graph, variables):
     if variables is not None:
         return list(variables)
-    return [v for v in graph.variables() if is_floating(v.dtype) and not v.name.startswith(STATE_PREFIX)]
+    return [v for v in graph.variables() if is_floating(v.dtype) and not v.name.startswith(STATE_PREFIX)
+            and v.name not in graph._not_trainable]
 
 
 def _state_scope(graph, kind):

@@ -95,3 +95,19 @@ def test_bad_layer_arguments_raise():
         ts.nn.BatchNorm(g, 3, [0], momentum=1.0)
     with pytest.raises(ts.ShapeError, match="hidden_size"):
         ts.nn.LSTM(g, 3, -2)
+
+
+def test_conv_layers_shapes_and_math():
+    g = ts.Graph()
+    conv = ts.nn.Conv2d(g, 3, 8, 3, stride=2, seed=0)
+    up = ts.nn.ConvTranspose2d(g, 8, 3, 3, stride=2, seed=1)
+    x = g.placeholder((2, 3, 8, 8))
+    y = conv(x)
+    z = up(y)
+    assert y.shape == (2, 8, 4, 4) and z.shape == (2, 3, 8, 8)
+    xv = np.random.default_rng(6).normal(size=(2, 3, 8, 8)).astype(np.float32)
+    yv, = g.run({x: xv}, [y])
+    bare = g.conv2d(x, conv.weight, ts.Conv2dDescriptor(2, padding="SAME"))
+    (want,) = g.run({x: xv}, [bare])
+    np.testing.assert_allclose(np.asarray(yv), np.asarray(want), rtol=1e-6)  # the bias starts at zero
+    assert [v.name for v in conv.variables] == ["conv2d/weight", "conv2d/bias"]

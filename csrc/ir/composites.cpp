@@ -262,6 +262,92 @@ Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, c
 
 }  // namespace
 
+namespace {
+
+Tensor permute(Graph& g, const Tensor& x, std::vector<int64_t> perm) { return op1(g, "transpose", {x}, {{"perm", perm}}); }
+
+Tensor slice4(Graph& g, const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> ends,
+              std::vector<int64_t> strides) {
+  return op1(g, "slice", {x}, {{"starts", starts}, {"ends", ends}, {"strides", strides}});
+}
+
+}  // namespace
+
+Tensor conv2d(Graph& g, const Tensor& x_in, const Tensor& w_in, const Conv2d& d, const std::string& name) {
+  const std::string where = "conv2d '" + name + "'";
+  const TensorType &xt = x_in.type(), &wt = w_in.type();
+  if (!is_floating(xt.dtype) || xt.dtype != wt.dtype)
+    throw DTypeError(where + ": got x " + xt.str() + " and weights " + wt.str() + "; expected one float dtype");
+  if (d.data_layout != "NCHW" && d.data_layout != "NHWC")
+    throw GraphError(where + ": unknown data layout '" + d.data_layout + "'; expected 'NCHW' or 'NHWC'");
+  if (d.weights_layout != "OIHW" && d.weights_layout != "HWIO")
+    throw GraphError(where + ": unknown weights layout '" + d.weights_layout + "'; expected 'OIHW' or 'HWIO'");
+  if (!xt.ranked || xt.dims.size() != 4 || !wt.ranked || wt.dims.size() != 4)
+    throw ShapeError(where + ": got x " + xt.str() + " and weights " + wt.str() + "; expected 4-D tensors");
+  for (int k = 0; k < 2; ++k)
+    if (d.strides[size_t(k)] < 1 || d.dilations[size_t(k)] < 1)
+      throw ShapeError(where + ": strides and dilations must be >= 1");
+  // Work in NHWC with HWIO weights.
+  const Tensor x = d.data_layout == "NCHW" ? permute(g, x_in, {0, 2, 3, 1}) : x_in;
+  const Tensor w = d.weights_layout == "OIHW" ? permute(g, w_in, {2, 3, 1, 0}) : w_in;
+  const Dims &xs = x.type().dims, &ws = w.type().dims;
+  const int64_t channels = xs[3], kh = ws[0], kw = ws[1], per_group = ws[2], out_channels = ws[3], groups = d.groups;
+  if (xs[1] < 0 || xs[2] < 0 || channels < 0) throw ShapeError(where + ": the spatial and channel dimensions of x must be known");
+  if (groups < 1 || channels % groups || out_channels % groups || per_group * groups != channels)
+    throw ShapeError(where + ": x has " + std::to_string(channels) + " channels, the weights " + wt.str() + " take " +
+                     std::to_string(per_group) + " per group in " + std::to_string(groups) + " group(s)");
+  // Padding and output size as pooling by the dilated kernel's extent.
+  Pool2d window;
+  window.kernel = {(kh - 1) * d.dilations[0] + 1, (kw - 1) * d.dilations[1] + 1};
+  window.strides = d.strides;
+  window.padding = d.padding;
+  window.pads = d.pads;
+  if (d.padding != "VALID" && d.padding != "SAME" && d.padding != "EXPLICIT")
+    throw GraphError(where + ": unknown padding '" + d.padding + "'; expected 'VALID', 'SAME' or explicit pads");
+  const PoolDim ph = pool_dim(where, window, 0, xs[1]), pw = pool_dim(where, window, 1, xs[2]);
+  const Tensor padded = op1(g, "pad", {x}, {{"pads", std::vector<int64_t>{0, 0, ph.before, ph.after, pw.before, pw.after, 0, 0}},
+                                           {"mode", std::string("constant")}, {"value", 0.0}});
+  const int64_t kAll = std::numeric_limits<int64_t>::max();
+  const int64_t og = out_channels / groups;
+  std::vector<Tensor> outputs;
+  for (int64_t grp = 0; grp < groups; ++grp) {
+    std::vector<Tensor> columns;  // one (N, Ho, Wo, per_group) slice per kernel position, in (kh, kw) order
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        const int64_t r = i * d.dilations[0], c = j * d.dilations[1];
+        columns.push_back(slice4(g, padded, {0, r, c, grp * per_group},
+                                 {kAll, r + (ph.out - 1) * d.strides[0] + 1, c + (pw.out - 1) * d.strides[1] + 1,
+                                  (grp + 1) * per_group},
+                                 {1, d.strides[0], d.strides[1], 1}));
+      }
+    const Tensor patches = columns.size() == 1 ? columns[0] : op1(g, "concat", columns, {{"axis", int64_t(3)}});
+    const Tensor wg = slice4(g, w, {0, 0, 0, grp * og}, {kAll, kAll, kAll, (grp + 1) * og}, {1, 1, 1, 1});
+    const Tensor wm = op1(g, "reshape", {wg}, {{"shape", std::vector<int64_t>{kh * kw * per_group, og}}});
+    outputs.push_back(op1(g, "matmul", {patches, wm}));
+  }
+  const Tensor y = outputs.size() == 1 ? outputs[0] : op1(g, "concat", outputs, {{"axis", int64_t(3)}});
+  return op1(g, "identity", {d.data_layout == "NCHW" ? permute(g, y, {0, 3, 1, 2}) : y}, {}, name);
+}
+
+Tensor conv2d_transpose(Graph& g, const Tensor& x, const Tensor& w, const std::vector<int64_t>& input_shape,
+                        const Conv2d& d, const std::string& name) {
+  const std::string where = "conv2d_transpose '" + name + "'";
+  if (input_shape.size() != 4) throw ShapeError(where + ": output_shape must have 4 dimensions");
+  for (int64_t v : input_shape)
+    if (v < 0) throw ShapeError(where + ": output_shape must be known (no -1)");
+  const Tensor zeros = g.constant(NDArray::zeros(input_shape, x.dtype()));
+  const Tensor y = conv2d(g, zeros, w, d, name.empty() ? "" : name + "/forward");
+  const TensorType &yt = y.type(), &xt = x.type();
+  bool fits = xt.ranked && xt.dims.size() == 4;
+  for (size_t k = 0; fits && k < 4; ++k) fits = xt.dims[k] < 0 || xt.dims[k] == yt.dims[k];
+  if (!fits)
+    throw ShapeError(where + ": x " + xt.str() + " is not what a conv2d of the output shape " + dims_text(zeros.type()) +
+                     " gives (" + yt.str() + ")");
+  // conv2d is linear in its input: the gradient of sum(conv2d(z) * x) with
+  // respect to z is the transposed convolution of x, whatever z holds.
+  return op1(g, "identity", {g.gradients(op1(g, "multiply", {y, x}), {zeros})[0]}, {}, name);
+}
+
 Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name) {
   const double lowest = -std::numeric_limits<double>::infinity();
   return op1(g, "identity",

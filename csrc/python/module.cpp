@@ -469,6 +469,17 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("pads", &Pool2d::pads)
       .def_readwrite("layout", &Pool2d::layout);
   m.def("max_pool2d", &max_pool2d);
+  py::class_<Conv2d>(m, "Conv2d")
+      .def(py::init<>())
+      .def_readwrite("strides", &Conv2d::strides)
+      .def_readwrite("dilations", &Conv2d::dilations)
+      .def_readwrite("padding", &Conv2d::padding)
+      .def_readwrite("pads", &Conv2d::pads)
+      .def_readwrite("data_layout", &Conv2d::data_layout)
+      .def_readwrite("weights_layout", &Conv2d::weights_layout)
+      .def_readwrite("groups", &Conv2d::groups);
+  m.def("conv2d", &conv2d);
+  m.def("conv2d_transpose", &conv2d_transpose);
   m.def("lstm_cell", &lstm_cell);
   m.def("lstm", &lstm);
   m.def("gru_cell", &gru_cell);

@@ -4,7 +4,7 @@ from . import _core
 from ._dtypes import (DType, as_dtype, bfloat16, float16, float32, float64, int8, int32, int64, uint8)
 from ._dtypes import bool_
 from .executable import Executable, Future, Profile, TensorType
-from .descriptors import Pool2dDescriptor
+from .descriptors import Conv2dDescriptor, Pool2dDescriptor
 from .graph import Graph
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor

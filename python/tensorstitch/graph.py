@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _core
 from ._dtypes import DType, as_dtype, bool_, float32, int32, is_floating, is_integer
-from .descriptors import Pool2dDescriptor
+from .descriptors import Conv2dDescriptor, Pool2dDescriptor
 from .dot import graph_to_dot
 from .executable import Executable, Future, TensorType, resolve_device
 from .ndarray import NDArray, _numpy_value, asarray
@@ -734,6 +734,33 @@ class Graph:
     def _random(self, type, shape, dtype, seed, name, **params):
         return self._op1(type, [], name, shape=list(shape), dtype=as_dtype(dtype), seed=_seed(_where(type, name), seed),
                          **params)
+
+    def conv2d(self, x: TensorLike, w: TensorLike, desc: Optional[Conv2dDescriptor] = None,
+               name: Optional[str] = None) -> Tensor:
+        """2-D convolution (``ts.Conv2dDescriptor``; default: stride 1, VALID,
+        NCHW input, OIHW weights), differentiable in x and w."""
+        desc = self._conv_desc("conv2d", desc, name)
+        x = self._tensor(x)
+        return self._wrap(_core.conv2d(self._g, x._t, self._tensor(w, like=x.dtype)._t, desc._core(), name or ""))
+
+    def conv2d_transpose(self, x: TensorLike, w: TensorLike, output_shape: Sequence[int],
+                         desc: Optional[Conv2dDescriptor] = None, name: Optional[str] = None) -> Tensor:
+        """The gradient of ``conv2d`` with respect to its input (of
+        ``output_shape``) applied to x: a stride-2 convolution's transpose
+        doubles the size. Same descriptor and weights as that convolution."""
+        where = _where("conv2d_transpose", name)
+        desc = self._conv_desc("conv2d_transpose", desc, name)
+        shape = [_attr_int(where, "output_shape", v) for v in output_shape]
+        x = self._tensor(x)
+        return self._wrap(_core.conv2d_transpose(self._g, x._t, self._tensor(w, like=x.dtype)._t, shape, desc._core(),
+                                                 name or ""))
+
+    def _conv_desc(self, op, desc, name):
+        if desc is None:
+            return Conv2dDescriptor()
+        if not isinstance(desc, Conv2dDescriptor):
+            raise TypeError(f"{_where(op, name)}: expected a ts.Conv2dDescriptor; got {type(desc).__name__}")
+        return desc
 
     def max_pool2d(self, x: TensorLike, desc: Pool2dDescriptor, name: Optional[str] = None) -> Tensor:
         """The maximum of each window (``ts.Pool2dDescriptor``) of a 4-D float input."""

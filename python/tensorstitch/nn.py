@@ -6,9 +6,10 @@ import numpy as np
 
 from . import _core
 from ._dtypes import as_dtype, float32
+from .descriptors import Conv2dDescriptor
 from .ndarray import asarray
 
-__all__ = ["Dense", "BatchNorm", "Dropout", "Embedding", "LSTM", "GRU"]
+__all__ = ["Dense", "Conv2d", "ConvTranspose2d", "BatchNorm", "Dropout", "Embedding", "LSTM", "GRU"]
 
 
 def _unique_name(graph, kind, name):
@@ -61,6 +62,70 @@ class Dense(_Layer):
     def __call__(self, x):
         y = self.graph.matmul(x, self.weight)
         return y + self.bias if self.bias is not None else y
+
+
+class Conv2d(_Layer):
+    """A 2-D convolution with OIHW weights (He uniform, seeded) and a bias per
+    output channel; ``padding`` and ``data_layout`` as ``ts.Conv2dDescriptor``."""
+
+    def __init__(self, graph, in_channels, out_channels, kernel_size, stride=1, padding="SAME", data_layout="NCHW",
+                 bias=True, name=None, seed=None, dtype=float32):
+        _positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
+        super().__init__(graph, "conv2d", name, seed, dtype)
+        self.desc = Conv2dDescriptor(stride, 1, padding, data_layout, "OIHW")
+        kh, kw = self.desc_kernel = _kernel("Conv2d", kernel_size)
+        fan_in = in_channels * kh * kw
+        self.weight = self._variable("weight", self._uniform((out_channels, in_channels, kh, kw), np.sqrt(6.0 / fan_in)))
+        self.bias = self._variable("bias", np.zeros(out_channels)) if bias else None
+        self.out_channels = out_channels
+
+    def __call__(self, x):
+        y = self.graph.conv2d(x, self.weight, self.desc)
+        return y + _channel_bias(self.graph, self.bias, self.desc.data_layout) if self.bias is not None else y
+
+
+class ConvTranspose2d(_Layer):
+    """The transpose of a strided convolution (a stride of 2 doubles height
+    and width with SAME padding): weights (in_channels, out_channels, kh, kw)
+    of the convolution it transposes, and a bias per output channel."""
+
+    def __init__(self, graph, in_channels, out_channels, kernel_size, stride=1, padding="SAME", data_layout="NCHW",
+                 bias=True, name=None, seed=None, dtype=float32):
+        _positive("ConvTranspose2d", in_channels=in_channels, out_channels=out_channels)
+        super().__init__(graph, "conv_transpose2d", name, seed, dtype)
+        self.desc = Conv2dDescriptor(stride, 1, padding, data_layout, "OIHW")
+        kh, kw = _kernel("ConvTranspose2d", kernel_size)
+        fan_in = in_channels * kh * kw
+        self.weight = self._variable("weight", self._uniform((in_channels, out_channels, kh, kw), np.sqrt(6.0 / fan_in)))
+        self.bias = self._variable("bias", np.zeros(out_channels)) if bias else None
+        self.out_channels = out_channels
+
+    def output_shape(self, x):
+        """The output shape for x of known shape (SAME: input size * stride)."""
+        shape = list(x.shape)
+        if any(d is None or d < 0 for d in shape):
+            raise _core.ShapeError(f"ConvTranspose2d '{self.name}': the input shape {tuple(shape)} must be known")
+        (sh, sw), nchw = self.desc.strides, self.desc.data_layout == "NCHW"
+        h, w = (shape[2], shape[3]) if nchw else (shape[1], shape[2])
+        if self.desc.padding != "SAME":
+            raise _core.GraphError(f"ConvTranspose2d '{self.name}': give output_shape for padding other than SAME")
+        return [shape[0], self.out_channels, h * sh, w * sw] if nchw else [shape[0], h * sh, w * sw, self.out_channels]
+
+    def __call__(self, x, output_shape=None):
+        shape = self.output_shape(x) if output_shape is None else list(output_shape)
+        y = self.graph.conv2d_transpose(x, self.weight, shape, self.desc)
+        return y + _channel_bias(self.graph, self.bias, self.desc.data_layout) if self.bias is not None else y
+
+
+def _kernel(where, kernel_size):
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
+    _positive(where, kernel_height=kh, kernel_width=kw)
+    return int(kh), int(kw)
+
+
+def _channel_bias(graph, bias, data_layout):
+    """A (channels,) bias shaped to add to NCHW or NHWC activations."""
+    return graph.reshape(bias, [-1, 1, 1]) if data_layout == "NCHW" else bias
 
 
 class BatchNorm(_Layer):

@@ -79,6 +79,25 @@ struct Pool2d {
 // slices); the mean counts only the elements inside the input.
 Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
 Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name = "");
+// A 2-D convolution (as ts.Conv2dDescriptor): strides and dilations
+// (height, width); padding as Pool2d's (SAME by the dilated kernel's extent);
+// data layout "NCHW" or "NHWC"; weights "OIHW" or "HWIO" (I = input
+// channels / groups).
+struct Conv2d {
+  std::array<int64_t, 2> strides{1, 1}, dilations{1, 1};
+  std::string padding = "VALID";
+  std::array<int64_t, 4> pads{0, 0, 0, 0};
+  std::string data_layout = "NCHW", weights_layout = "OIHW";
+  int64_t groups = 1;
+};
+// The convolution as im2col from strided slices of the padded input (a
+// window position per slice, joined along channels) and one product per
+// group: both backends run it, and gradients come from its parts.
+Tensor conv2d(Graph& g, const Tensor& x, const Tensor& w, const Conv2d& d, const std::string& name = "");
+// The gradient of conv2d with respect to its input (shaped `input_shape`),
+// applied to x: what a strided convolution's "deconvolution" is.
+Tensor conv2d_transpose(Graph& g, const Tensor& x, const Tensor& w, const std::vector<int64_t>& input_shape,
+                        const Conv2d& d, const std::string& name = "");
 // One LSTM step, gate order i, f, g, o: gates = x @ w_input + h @ w_recurrent
 // + bias, c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c').
 // x (batch, input), h and c (batch, hidden), w_input (input, 4 hidden),

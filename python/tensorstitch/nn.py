@@ -73,7 +73,7 @@ class Conv2d(_Layer):
         _positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
         super().__init__(graph, "conv2d", name, seed, dtype)
         self.desc = Conv2dDescriptor(stride, 1, padding, data_layout, "OIHW")
-        kh, kw = self.desc_kernel = _kernel("Conv2d", kernel_size)
+        kh, kw = _kernel("Conv2d", kernel_size)
         fan_in = in_channels * kh * kw
         self.weight = self._variable("weight", self._uniform((out_channels, in_channels, kh, kw), np.sqrt(6.0 / fan_in)))
         self.bias = self._variable("bias", np.zeros(out_channels)) if bias else None

@@ -293,6 +293,8 @@ Tensor conv2d(Graph& g, const Tensor& x_in, const Tensor& w_in, const Conv2d& d,
   const Dims &xs = x.type().dims, &ws = w.type().dims;
   const int64_t channels = xs[3], kh = ws[0], kw = ws[1], per_group = ws[2], out_channels = ws[3], groups = d.groups;
   if (xs[1] < 0 || xs[2] < 0 || channels < 0) throw ShapeError(where + ": the spatial and channel dimensions of x must be known");
+  for (int64_t v : ws)
+    if (v < 0) throw ShapeError(where + ": the weights' shape " + wt.str() + " must be known");
   if (groups < 1 || channels % groups || out_channels % groups || per_group * groups != channels)
     throw ShapeError(where + ": x has " + std::to_string(channels) + " channels, the weights " + wt.str() + " take " +
                      std::to_string(per_group) + " per group in " + std::to_string(groups) + " group(s)");

@@ -107,11 +107,14 @@ uint64_t kernel_compile_count() { return compiles.load(); }
 
 std::vector<std::shared_ptr<const CompiledKernel>> KernelCache::compile_all(
     Backend& backend, const std::vector<std::shared_ptr<const KernelDesc>>& descs) {
-  // One representative description per distinct kernel.
+  // One representative description per distinct kernel, and each one's.
   std::map<std::string, size_t> first;
-  std::vector<size_t> unique;
-  for (size_t i = 0; i < descs.size(); ++i)
-    if (first.emplace(fingerprint(*descs[i]), i).second) unique.push_back(i);
+  std::vector<size_t> unique, representative(descs.size());
+  for (size_t i = 0; i < descs.size(); ++i) {
+    const auto [it, added] = first.emplace(fingerprint(*descs[i]), i);
+    if (added) unique.push_back(i);
+    representative[i] = it->second;
+  }
   std::vector<std::shared_ptr<const CompiledKernel>> done(descs.size());
   const size_t workers = backend.device().kind == Device::Kind::CPU
                              ? 1
@@ -134,8 +137,7 @@ std::vector<std::shared_ptr<const CompiledKernel>> KernelCache::compile_all(
   work();
   for (std::thread& t : threads) t.join();
   if (error) std::rethrow_exception(error);
-  for (size_t i = 0; i < descs.size(); ++i)
-    if (!done[i]) done[i] = done[first.at(fingerprint(*descs[i]))];
+  for (size_t i = 0; i < descs.size(); ++i) done[i] = done[representative[i]];
   return done;
 }
 

@@ -64,41 +64,61 @@ class Dense(_Layer):
         return y + self.bias if self.bias is not None else y
 
 
-class Conv2d(_Layer):
-    """A 2-D convolution with OIHW weights (He uniform, seeded) and a bias per
-    output channel; ``padding`` and ``data_layout`` as ``ts.Conv2dDescriptor``."""
+class _Convolution(_Layer):
+    """What both convolution layers share: an OIHW convolution's weights (He
+    uniform over in_channels * kh * kw, seeded), a bias per output channel,
+    and the descriptor. ``transposed`` stores the weights of the convolution
+    it transposes: (in_channels, out_channels, kh, kw)."""
 
-    def __init__(self, graph, in_channels, out_channels, kernel_size, stride=1, padding="SAME", data_layout="NCHW",
-                 bias=True, name=None, seed=None, dtype=float32):
-        _positive("Conv2d", in_channels=in_channels, out_channels=out_channels)
-        super().__init__(graph, "conv2d", name, seed, dtype)
+    kind = ""
+    transposed = False
+
+    def __init__(self, graph, in_channels, out_channels, kernel_size, stride, padding, data_layout, bias, name, seed,
+                 dtype):
+        where = type(self).__name__
+        _positive(where, in_channels=in_channels, out_channels=out_channels)
+        super().__init__(graph, self.kind, name, seed, dtype)
         self.desc = Conv2dDescriptor(stride, 1, padding, data_layout, "OIHW")
-        kh, kw = _kernel("Conv2d", kernel_size)
-        fan_in = in_channels * kh * kw
-        self.weight = self._variable("weight", self._uniform((out_channels, in_channels, kh, kw), np.sqrt(6.0 / fan_in)))
+        kh, kw = _kernel(where, kernel_size)
+        shape = (in_channels, out_channels, kh, kw) if self.transposed else (out_channels, in_channels, kh, kw)
+        self.weight = self._variable("weight", self._uniform(shape, np.sqrt(6.0 / (in_channels * kh * kw))))
         self.bias = self._variable("bias", np.zeros(out_channels)) if bias else None
         self.out_channels = out_channels
 
+    def _biased(self, y):
+        if self.bias is None:
+            return y
+        # A (channels,) bias shaped to add to NCHW or NHWC activations.
+        return y + (self.graph.reshape(self.bias, [-1, 1, 1]) if self.desc.data_layout == "NCHW" else self.bias)
+
+
+class Conv2d(_Convolution):
+    """A 2-D convolution with OIHW weights (He uniform, seeded) and a bias per
+    output channel; ``padding`` and ``data_layout`` as ``ts.Conv2dDescriptor``."""
+
+    kind = "conv2d"
+
+    def __init__(self, graph, in_channels, out_channels, kernel_size, stride=1, padding="SAME", data_layout="NCHW",
+                 bias=True, name=None, seed=None, dtype=float32):
+        super().__init__(graph, in_channels, out_channels, kernel_size, stride, padding, data_layout, bias, name, seed,
+                         dtype)
+
     def __call__(self, x):
-        y = self.graph.conv2d(x, self.weight, self.desc)
-        return y + _channel_bias(self.graph, self.bias, self.desc.data_layout) if self.bias is not None else y
+        return self._biased(self.graph.conv2d(x, self.weight, self.desc))
 
 
-class ConvTranspose2d(_Layer):
+class ConvTranspose2d(_Convolution):
     """The transpose of a strided convolution (a stride of 2 doubles height
     and width with SAME padding): weights (in_channels, out_channels, kh, kw)
     of the convolution it transposes, and a bias per output channel."""
 
+    kind = "conv_transpose2d"
+    transposed = True
+
     def __init__(self, graph, in_channels, out_channels, kernel_size, stride=1, padding="SAME", data_layout="NCHW",
                  bias=True, name=None, seed=None, dtype=float32):
-        _positive("ConvTranspose2d", in_channels=in_channels, out_channels=out_channels)
-        super().__init__(graph, "conv_transpose2d", name, seed, dtype)
-        self.desc = Conv2dDescriptor(stride, 1, padding, data_layout, "OIHW")
-        kh, kw = _kernel("ConvTranspose2d", kernel_size)
-        fan_in = in_channels * kh * kw
-        self.weight = self._variable("weight", self._uniform((in_channels, out_channels, kh, kw), np.sqrt(6.0 / fan_in)))
-        self.bias = self._variable("bias", np.zeros(out_channels)) if bias else None
-        self.out_channels = out_channels
+        super().__init__(graph, in_channels, out_channels, kernel_size, stride, padding, data_layout, bias, name, seed,
+                         dtype)
 
     def output_shape(self, x):
         """The output shape for x of known shape (SAME: input size * stride)."""
@@ -113,19 +133,13 @@ class ConvTranspose2d(_Layer):
 
     def __call__(self, x, output_shape=None):
         shape = self.output_shape(x) if output_shape is None else list(output_shape)
-        y = self.graph.conv2d_transpose(x, self.weight, shape, self.desc)
-        return y + _channel_bias(self.graph, self.bias, self.desc.data_layout) if self.bias is not None else y
+        return self._biased(self.graph.conv2d_transpose(x, self.weight, shape, self.desc))
 
 
 def _kernel(where, kernel_size):
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, (int, np.integer)) else tuple(kernel_size)
     _positive(where, kernel_height=kh, kernel_width=kw)
     return int(kh), int(kw)
-
-
-def _channel_bias(graph, bias, data_layout):
-    """A (channels,) bias shaped to add to NCHW or NHWC activations."""
-    return graph.reshape(bias, [-1, 1, 1]) if data_layout == "NCHW" else bias
 
 
 class BatchNorm(_Layer):

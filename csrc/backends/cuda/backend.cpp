@@ -77,9 +77,10 @@ struct CudaStream : Stream {
   const Driver* d = nullptr;
   PooledStream s;
   size_t staged = 0;  // bytes of `staging` this run's uploads use
-  // The index-checking launches since the record was cleared: the op's
-  // description and what its indices address ("axis", "dimension").
-  std::vector<std::pair<std::string, const char*>> checked;
+  // The index-checking launches since the record was cleared: the op (its
+  // name is only spelled out for an error) and what its indices address
+  // ("axis", "dimension").
+  std::vector<std::pair<const detail::Node*, const char*>> checked;
   ~CudaStream() override {
     if (!pool) return;  // its creation failed
     // A run that failed while launching may have left work queued, maybe
@@ -275,8 +276,8 @@ class CudaBackend : public Backend {
     const auto checked = std::move(cs.checked);
     cs.checked.clear();
     if (record[0] > 0 && size_t(record[0]) <= checked.size()) {
-      const auto& [name, what] = checked[size_t(record[0] - 1)];
-      throw ShapeError(name + ": index " + std::to_string(record[1]) + " is out of range for " + what + " " +
+      const auto& [node, what] = checked[size_t(record[0] - 1)];
+      throw ShapeError(detail::describe(*node) + ": index " + std::to_string(record[1]) + " is out of range for " + what + " " +
                        std::to_string(record[3]) + " of size " + std::to_string(record[2]));
     }
   }
@@ -361,7 +362,7 @@ class CudaBackend : public Backend {
     long long tag = 0;
     if (l.index_what) {
       if (cs.checked.empty()) check(d_->cuMemsetD8Async(cs.s.record, 0, 32, cs.s.stream), "clearing the error record");
-      cs.checked.emplace_back(detail::describe(*desc.node), l.index_what);
+      cs.checked.emplace_back(desc.node, l.index_what);
       tag = (long long)cs.checked.size();
     }
     std::vector<void*> ptrs{k.table.get(), reinterpret_cast<void*>(cs.s.record)};

@@ -8,20 +8,6 @@
 namespace ts::cuda {
 namespace {
 
-// outer x n x inner around an axis.
-struct AxisView {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-AxisView axis_view(const Dims& dims, int axis) {
-  AxisView v;
-  for (int d = 0; d < int(dims.size()); ++d) {
-    if (d < axis) v.outer *= dims[size_t(d)];
-    else if (d == axis) v.n = dims[size_t(d)];
-    else v.inner *= dims[size_t(d)];
-  }
-  return v;
-}
-
 // Adds stored value `v` (of dtype dt) into *p atomically.
 std::string atomic_add(DType dt, const std::string& p, const std::string& v) {
   if (dt == DType::Float16) return "ts::atomic_add_f16(" + p + ", ts::f16_to_f32(" + v + "));";
@@ -40,10 +26,27 @@ OpSource with_loop(int64_t n, const std::string& body, const char* what, bool co
 
 std::string zero(const KernelDesc& k) { return literal(k.outputs[0].dtype, 0); }
 
-// gather / scatter_add along an axis: element i of the output (gather) or
-// of the updates (scatter) is (outer o, index j, inner r); x is its checked
-// index along the axis, `at` where it addresses x (when x >= 0).
-std::string axis_lookup(const KernelDesc& k) {
+// Where element i (of the output of a gather, of the updates of a scatter)
+// addresses x: statements that set `at`, and `ok` unless an index was bad.
+struct Lookup {
+  std::string statements;
+  int64_t n = 0;            // how many elements i there are
+  const char* what = "axis";  // what the indices address, for errors
+};
+
+// A gather reads x at each element's place (zero where an index was bad); a
+// scatter starts from a copy of x and adds each update there.
+OpSource gather_from(const KernelDesc& k, const Lookup& l) {
+  return with_loop(l.n, l.statements + "    out0[i] = ok ? in0[at] : " + zero(k) + ";\n", l.what);
+}
+OpSource scatter_into(const KernelDesc& k, const Lookup& l) {
+  return with_loop(l.n, l.statements + "    if (ok) " + atomic_add(k.outputs[0].dtype, "out0 + at", "in2[i]") + "\n",
+                   l.what, true);
+}
+
+// gather / scatter_add along an axis: element i is (outer o, index j, inner
+// r), and index j picks the place along the axis.
+Lookup axis_lookup(const KernelDesc& k, int64_t n) {
   const int axis = axis_attr(k, int(k.inputs[0].type.dims.size()));
   const AxisView v = axis_view(k.inputs[0].type.dims, axis);
   const int64_t m = num_elements(k.inputs[1].type.dims);
@@ -51,73 +54,45 @@ std::string axis_lookup(const KernelDesc& k) {
   s << "    const long long r = i % " << divisor(v.inner) << ", j = i / " << divisor(v.inner) << " % " << divisor(m) << ", o = i / "
     << divisor(v.inner * m) << ";\n";
   s << "    const long long x = TS_INDEX(in1[j], " << v.n << ", " << axis << ");\n";
-  s << "    const long long at = (o * " << v.n << "LL + x) * " << v.inner << "LL + r;\n";
-  return s.str();
-}
-
-OpSource gather(const KernelDesc& k) {
-  return with_loop(num_elements(k.outputs[0].dims), axis_lookup(k) + "    out0[i] = x < 0 ? " + zero(k) + " : in0[at];\n",
-                   "axis");
-}
-
-OpSource scatter_add(const KernelDesc& k) {
-  return with_loop(num_elements(k.inputs[2].type.dims),
-                   axis_lookup(k) + "    if (x >= 0) " + atomic_add(k.outputs[0].dtype, "out0 + at", "in2[i]") + "\n", "axis",
-                   true);
+  s << "    const bool ok = x >= 0;\n    const long long at = (o * " << v.n << "LL + x) * " << v.inner << "LL + r;\n";
+  return {s.str(), n, "axis"};
 }
 
 // gather_nd / scatter_nd_add: index tuple q picks the slice at the sum of
 // its checked indices times x's strides.
-std::string nd_offset(const KernelDesc& k, int64_t* count, int64_t* slice) {
+Lookup nd_lookup(const KernelDesc& k) {
   const Dims &x = k.inputs[0].type.dims, &idx = k.inputs[1].type.dims;
   const size_t depth = size_t(idx.back());
-  *count = num_elements(Dims(idx.begin(), idx.end() - 1));
-  *slice = num_elements(Dims(x.begin() + long(depth), x.end()));
+  const int64_t count = num_elements(Dims(idx.begin(), idx.end() - 1));
+  const int64_t slice = num_elements(Dims(x.begin() + long(depth), x.end()));
   const Dims stride = strides_of(x);
   std::ostringstream s;
-  s << "    const long long q = i / " << divisor(*slice) << ", e = i % " << divisor(*slice) << ";\n    long long at = e;\n    bool bad = false;\n";
+  s << "    const long long q = i / " << divisor(slice) << ", e = i % " << divisor(slice)
+    << ";\n    long long at = e;\n    bool ok = true;\n";
   for (size_t d = 0; d < depth; ++d)
     s << "    { const long long x = TS_INDEX(in1[q * " << depth << "LL + " << d << "], " << x[d] << ", " << d
-      << "); bad = bad || x < 0; at += x * " << stride[d] << "LL; }\n";
-  return s.str();
-}
-
-OpSource gather_nd(const KernelDesc& k) {
-  int64_t count = 0, slice = 0;
-  std::string s = nd_offset(k, &count, &slice);
-  s += "    out0[i] = bad ? " + zero(k) + " : in0[at];\n";
-  return with_loop(count * slice, s, "dimension");
-}
-
-OpSource scatter_nd_add(const KernelDesc& k) {
-  int64_t count = 0, slice = 0;
-  std::string s = nd_offset(k, &count, &slice);
-  s += "    if (!bad) " + atomic_add(k.outputs[0].dtype, "out0 + at", "in2[i]") + "\n";
-  return with_loop(count * slice, s, "dimension", true);
+      << "); ok = ok && x >= 0; at += x * " << stride[d] << "LL; }\n";
+  return {s.str(), count * slice, "dimension"};
 }
 
 // take_along_axis / scatter_add_along_axis: element i of the indices
 // (outer, j, inner) addresses x at (outer, index, inner).
-std::string along_offset(const KernelDesc& k) {
+Lookup along_lookup(const KernelDesc& k) {
   const int axis = axis_attr(k, int(k.inputs[0].type.dims.size()));
   const AxisView vx = axis_view(k.inputs[0].type.dims, axis), vi = axis_view(k.inputs[1].type.dims, axis);
   std::ostringstream s;
   s << "    const long long r = i % " << divisor(vi.inner) << ", o = i / " << divisor(vi.inner * vi.n) << ";\n";
   s << "    const long long x = TS_INDEX(in1[i], " << vx.n << ", " << axis << ");\n";
-  s << "    const long long at = (o * " << vx.n << "LL + x) * " << vx.inner << "LL + r;\n";
-  return s.str();
+  s << "    const bool ok = x >= 0;\n    const long long at = (o * " << vx.n << "LL + x) * " << vx.inner << "LL + r;\n";
+  return {s.str(), num_elements(k.inputs[1].type.dims), "axis"};
 }
 
-OpSource take_along_axis(const KernelDesc& k) {
-  return with_loop(num_elements(k.outputs[0].dims), along_offset(k) + "    out0[i] = x < 0 ? " + zero(k) + " : in0[at];\n",
-                   "axis");
-}
-
-OpSource scatter_add_along_axis(const KernelDesc& k) {
-  return with_loop(num_elements(k.inputs[1].type.dims),
-                   along_offset(k) + "    if (x >= 0) " + atomic_add(k.outputs[0].dtype, "out0 + at", "in2[i]") + "\n",
-                   "axis", true);
-}
+OpSource gather(const KernelDesc& k) { return gather_from(k, axis_lookup(k, num_elements(k.outputs[0].dims))); }
+OpSource scatter_add(const KernelDesc& k) { return scatter_into(k, axis_lookup(k, num_elements(k.inputs[2].type.dims))); }
+OpSource gather_nd(const KernelDesc& k) { return gather_from(k, nd_lookup(k)); }
+OpSource scatter_nd_add(const KernelDesc& k) { return scatter_into(k, nd_lookup(k)); }
+OpSource take_along_axis(const KernelDesc& k) { return gather_from(k, along_lookup(k)); }
+OpSource scatter_add_along_axis(const KernelDesc& k) { return scatter_into(k, along_lookup(k)); }
 
 // Indices outside [0, depth) give a row of zeros, as on the host.
 OpSource one_hot(const KernelDesc& k) {

@@ -57,7 +57,7 @@ namespace {
 OpSource matmul(const KernelDesc& k) {
   const MatmulShape sh = matmul_shape(k);
   const DType out = k.outputs[0].dtype;
-  const DType compute = out == DType::Float64 ? out : is_floating(out) ? DType::Float32 : DType::Int64;
+  const DType compute = compute_of(out);
   OpSource src;
   const int64_t n = num_elements(k.outputs[0].dims);
   src.blocks = blocks_for(n);

@@ -12,9 +12,6 @@
 namespace ts::cuda {
 namespace {
 
-// The compute type a dtype's values are added in (as the host's compute_t).
-DType compute_of(DType dt) { return dt == DType::Float64 ? dt : is_floating(dt) ? DType::Float32 : DType::Int64; }
-
 // How output coordinate d addresses the input: through a table (index maps,
 // -1 for the fill value), or as coordinate * stride when it is linear.
 struct DimMap {
@@ -122,19 +119,14 @@ OpSource movement_grad(const KernelDesc& k) {
 }
 
 // The axis coordinate `a` picks part p where starts[p] <= a < starts[p + 1].
-struct Parts {
-  int axis;
-  int64_t outer = 1, n = 0, inner = 1;
+struct Parts : AxisView {
+  int axis = 0;
   std::vector<int64_t> starts{0};
 };
 Parts parts_along(const Dims& whole, int axis, const std::vector<TensorType>& parts) {
   Parts p;
+  static_cast<AxisView&>(p) = axis_view(whole, axis);
   p.axis = axis;
-  for (int d = 0; d < int(whole.size()); ++d) {
-    if (d < axis) p.outer *= whole[size_t(d)];
-    else if (d > axis) p.inner *= whole[size_t(d)];
-  }
-  p.n = whole[size_t(axis)];
   for (const TensorType& t : parts) p.starts.push_back(p.starts.back() + t.dims[size_t(axis)]);
   return p;
 }

@@ -102,6 +102,22 @@ std::string coords(const Dims& dims, const std::string& var, const std::string& 
 
 DType accumulator(DType dt) { return is_floating(dt) ? DType::Float64 : DType::Int64; }
 
+DType compute_of(DType dt) { return dt == DType::Float64 ? dt : is_floating(dt) ? DType::Float32 : DType::Int64; }
+
+AxisView axis_view(const Dims& dims, int axis) {
+  AxisView v;
+  for (int d = 0; d < int(dims.size()); ++d) {
+    if (d < axis) v.outer *= dims[size_t(d)];
+    else if (d == axis) v.n = dims[size_t(d)];
+    else v.inner *= dims[size_t(d)];
+  }
+  return v;
+}
+
+std::string line_start(const AxisView& v, const std::string& var) {
+  return var + " / " + divisor(v.inner) + " * " + std::to_string(v.n * v.inner) + "LL + " + var + " % " + divisor(v.inner);
+}
+
 int axis_attr(const KernelDesc& k, int rank) {
   const int a = k.node->attrs.count("axis") ? int(attr_int(*k.node, "axis")) : -1;
   return a < 0 ? a + rank : a;

@@ -65,6 +65,17 @@ std::string coords(const Dims& dims, const std::string& var, const std::string& 
 // The register type a dtype computes in when accumulated: double for
 // floats, long long for integers and bool.
 DType accumulator(DType dt);
+// The register type a dtype's values are computed in, as the host's
+// compute_t (integers widened): float64, float32 (narrower floats too) or int64.
+DType compute_of(DType dt);
+// outer x n x inner around `axis` of `dims`.
+struct AxisView {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+AxisView axis_view(const Dims& dims, int axis);
+// Where line `var` (of outer * inner lines along the axis) starts: its
+// element 0, with the line's elements `inner` apart.
+std::string line_start(const AxisView& v, const std::string& var);
 // A normalized axis attribute (absent: the last axis).
 int axis_attr(const KernelDesc& k, int rank);
 // A literal of value v stored as dtype dt (its bits, for fills).

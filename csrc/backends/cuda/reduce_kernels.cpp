@@ -106,43 +106,33 @@ OpSource sum_to_like(const KernelDesc& k) {
   return reduce_axes(k, axes, Combiner::Sum);
 }
 
-// outer x n x inner around an axis; no axis attribute: the whole array.
-struct Line {
-  int axis = 0;
-  int64_t outer = 1, n = 1, inner = 1;
-};
-Line line_of(const KernelDesc& k, bool flatten_without_axis) {
+// The lines along the op's axis; no axis attribute: the whole array (when
+// `flatten_without_axis`) or the last axis.
+AxisView line_of(const KernelDesc& k, bool flatten_without_axis) {
   const Dims& dims = k.inputs[0].type.dims;
-  Line l;
   if (flatten_without_axis && !k.node->attrs.count("axis")) {
-    l.n = num_elements(dims);
-    return l;
+    AxisView whole;
+    whole.n = num_elements(dims);
+    return whole;
   }
-  l.axis = axis_attr(k, int(dims.size()));
-  for (int d = 0; d < int(dims.size()); ++d) {
-    if (d < l.axis) l.outer *= dims[size_t(d)];
-    else if (d == l.axis) l.n = dims[size_t(d)];
-    else l.inner *= dims[size_t(d)];
-  }
-  return l;
+  return axis_view(dims, axis_attr(k, int(dims.size())));
 }
 
 // The first extremum of each line; the first NaN wins.
 template <bool kMax>
 OpSource arg_reduce(const KernelDesc& k) {
-  const Line l = line_of(k, true);
+  const AxisView l = line_of(k, true);
   const DType dt = k.inputs[0].type.dtype;
   OpSource src;
   src.blocks = blocks_for(l.outer * l.inner);
   std::ostringstream s;
-  s << "  typedef " << register_type(dt == DType::Float64 ? dt : is_floating(dt) ? DType::Float32 : DType::Int64) << " R;\n";
+  s << "  typedef " << register_type(compute_of(dt)) << " R;\n";
   s << "  " << grid_loop("q", l.outer * l.inner) << " {\n";
   if (l.n == 0) {  // nothing to compare: index 0, as on the host
     src.body = s.str() + "    out0[q] = 0;\n  }\n";
     return src;
   }
-  s << "    const long long base = q / " << divisor(l.inner) << " * " << l.n * l.inner << "LL + q % " << divisor(l.inner)
-    << ";\n    long long best = 0;\n";
+  s << "    const long long base = " << line_start(l, "q") << ";\n    long long best = 0;\n";
   s << "    R bv = " << load_expr(dt, "in0[base]", "R") << ";\n";
   s << "    for (long long j = 1; j < " << l.n << "LL && bv == bv; ++j) {\n";
   s << "      const R v = " << load_expr(dt, "in0[base + j * " + std::to_string(l.inner) + "LL]", "R") << ";\n";
@@ -155,15 +145,14 @@ OpSource arg_reduce(const KernelDesc& k) {
 // A block per line: its max, the sum of exponentials, then the results.
 template <bool kLog>
 OpSource softmax(const KernelDesc& k) {
-  const Line l = line_of(k, false);
-  const DType dt = k.inputs[0].type.dtype, compute = dt == DType::Float64 ? dt : DType::Float32;
+  const AxisView l = line_of(k, false);
+  const DType dt = k.inputs[0].type.dtype, compute = compute_of(dt);
   OpSource src;
   src.blocks = l.outer * l.inner;
   src.threads = threads_for(l.n);
   std::ostringstream s;
   s << "  typedef " << register_type(compute) << " C;\n";
-  s << "  const long long q = blockIdx.x, base = q / " << divisor(l.inner) << " * " << l.n * l.inner << "LL + q % "
-    << divisor(l.inner) << ";\n";
+  s << "  const long long q = blockIdx.x, base = " << line_start(l, "q") << ";\n";
   const std::string x = load_expr(dt, "in0[base + j * " + std::to_string(l.inner) + "LL]", "C");
   const std::string loop = "  for (long long j = threadIdx.x; j < " + std::to_string(l.n) + "LL; j += blockDim.x)";
   s << "  C m = -C(ts::sm::inf_f32());\n" << loop << " m = ts::nan_max(m, " << x << ");\n";
@@ -180,7 +169,7 @@ OpSource softmax(const KernelDesc& k) {
 
 // A thread per line, in order along the axis.
 OpSource cumsum(const KernelDesc& k) {
-  const Line l = line_of(k, false);
+  const AxisView l = line_of(k, false);
   const DType in = k.inputs[0].type.dtype, out = k.outputs[0].dtype, acc = accumulator(out);
   const bool exclusive = k.node->attrs.count("exclusive") && attr_int(*k.node, "exclusive");
   const bool reverse = k.node->attrs.count("reverse") && attr_int(*k.node, "reverse");
@@ -189,8 +178,7 @@ OpSource cumsum(const KernelDesc& k) {
   std::ostringstream s;
   s << "  typedef " << register_type(acc) << " A;\n";
   s << "  " << grid_loop("q", l.outer * l.inner) << " {\n";
-  s << "    const long long base = q / " << divisor(l.inner) << " * " << l.n * l.inner << "LL + q % " << divisor(l.inner)
-    << ";\n    A sum = A(0);\n";
+  s << "    const long long base = " << line_start(l, "q") << ";\n    A sum = A(0);\n";
   s << "    for (long long j = 0; j < " << l.n << "LL; ++j) {\n";
   s << "      const long long at = base + " << (reverse ? "(" + std::to_string(l.n - 1) + "LL - j)" : "j") << " * " << l.inner
     << "LL;\n";

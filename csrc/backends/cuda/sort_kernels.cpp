@@ -12,19 +12,13 @@ enum class Output { Values, Indices, Both };
 template <Output What>
 OpSource order(const KernelDesc& k) {
   const TensorType& x = k.inputs[0].type;
-  const int axis = axis_attr(k, int(x.dims.size()));
-  int64_t outer = 1, n = 1, inner = 1;
-  for (int d = 0; d < int(x.dims.size()); ++d) {
-    if (d < axis) outer *= x.dims[size_t(d)];
-    else if (d == axis) n = x.dims[size_t(d)];
-    else inner *= x.dims[size_t(d)];
-  }
+  const AxisView v = axis_view(x.dims, axis_attr(k, int(x.dims.size())));
+  const int64_t n = v.n, inner = v.inner, lines = v.outer * v.inner;
   const bool top = What == Output::Both;
   const bool descending = top || (k.node->attrs.count("descending") && attr_int(*k.node, "descending"));
   const int64_t keep = top ? attr_int(*k.node, "k") : n;
   int64_t p = 1;
   while (p < n) p *= 2;
-  const int64_t lines = outer * inner;
   OpSource src;
   src.blocks = n ? lines : 0;
   src.threads = 32;
@@ -34,8 +28,7 @@ OpSource order(const KernelDesc& k) {
   const std::string N = std::to_string(n) + "LL";
   std::ostringstream s;
   s << "  typedef " << register_type(acc) << " A;\n";
-  s << "  const long long q = blockIdx.x, base = q / " << divisor(inner) << " * " << n * inner << "LL + q % "
-    << divisor(inner) << ";\n";
+  s << "  const long long q = blockIdx.x, base = " << line_start(v, "q") << ";\n";
   s << "  A* key = reinterpret_cast<A*>(ws) + q * " << p << "LL;\n";
   s << "  long long* idx = reinterpret_cast<long long*>(ws + " << lines * p * 8 << "LL) + q * " << p << "LL;\n";
   s << "  for (long long j = threadIdx.x; j < " << p << "LL; j += blockDim.x) {\n";
@@ -57,8 +50,9 @@ OpSource order(const KernelDesc& k) {
   s << "          const long long ti = idx[i]; idx[i] = idx[l]; idx[l] = ti;\n        }\n      }\n";
   s << "      __syncthreads();\n    }\n";
   s << "  for (long long j = threadIdx.x; j < " << keep << "LL; j += blockDim.x) {\n";
-  s << "    const long long at = q / " << divisor(inner) << " * " << keep * inner << "LL + q % " << divisor(inner) << " + j * "
-    << inner << "LL;\n";
+  AxisView kept = v;
+  kept.n = keep;
+  s << "    const long long at = " << line_start(kept, "q") << " + j * " << inner << "LL;\n";
   if (What == Output::Indices) s << "    out0[at] = idx[j];\n";
   else s << "    out0[at] = in0[base + idx[j] * " << inner << "LL];\n";
   if (What == Output::Both) s << "    out1[at] = idx[j];\n";

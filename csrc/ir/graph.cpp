@@ -13,6 +13,7 @@ using detail::GraphData;
 using detail::Node;
 
 Graph::Graph() : d_(std::make_shared<GraphData>()), runs_(detail::new_run_cache()) {}
+Graph::Graph(std::shared_ptr<GraphData> d) : d_(std::move(d)), runs_(detail::new_run_cache()) {}
 
 namespace {
 
@@ -31,9 +32,42 @@ void check_same_graph(const GraphData* g, const std::shared_ptr<GraphData>& othe
   if (other.get() != g) throw GraphError(op + ": " + what + " belongs to another graph");
 }
 
-// Adds a node whose inputs are validated; returns its id.
-int add_node(GraphData& g, const std::string& type, const std::vector<Tensor>& inputs, const Attrs& attrs,
-             const std::string& name, const NDArray& value = {}) {
+}  // namespace
+
+namespace detail {
+
+std::shared_ptr<GraphData> active_graph(const std::shared_ptr<GraphData>& g) {
+  std::lock_guard<std::recursive_mutex> lock(g->mu);
+  return g->building.empty() ? g : active_graph(g->building.back());
+}
+
+int resolve_tensor(const std::shared_ptr<GraphData>& g, const Tensor& t, const std::string& where) {
+  const std::shared_ptr<GraphData>& other = t.graph_data();
+  if (!other) throw GraphError(where + " is not a tensor of any graph");
+  if (other == g) return t.id();
+  const std::shared_ptr<GraphData> parent = g->parent.lock();
+  if (!parent || !g->open) {
+    if (other->parent.lock())
+      throw GraphError(where + " is a tensor inside a control-flow body; only the body's results are seen outside it");
+    throw GraphError(where + " belongs to another graph");
+  }
+  // A tensor of an enclosing graph: passed into the body as a parameter.
+  const int outer = resolve_tensor(parent, t, where);
+  std::lock_guard<std::recursive_mutex> lock(g->mu);
+  for (const auto& [o, inner] : g->captures)
+    if (o == outer) return inner;
+  const TensorInfo info = parent->tensors[outer];
+  Attrs attrs{{"dtype", info.type.dtype}, {"ranked", int64_t(info.type.ranked)}, {"shape", info.type.dims}};
+  const int id = add_node(g, "placeholder", {}, attrs, "capture");
+  const int inner = g->nodes[id].outputs[0];
+  g->captures.emplace_back(outer, inner);
+  return inner;
+}
+
+int add_node(const std::shared_ptr<GraphData>& gp, const std::string& type, const std::vector<Tensor>& inputs,
+             const Attrs& attrs, const std::string& name, const NDArray& value,
+             std::vector<std::shared_ptr<const Body>> bodies) {
+  GraphData& g = *gp;
   const OpDef* def = find_op(type);
   if (!def) throw GraphError("unknown operation type '" + type + "'");
   std::lock_guard<std::recursive_mutex> lock(g.mu);
@@ -43,15 +77,15 @@ int add_node(GraphData& g, const std::string& type, const std::vector<Tensor>& i
   n.name = name.empty() ? type : name;
   n.attrs = attrs;
   n.value = value;
+  n.bodies = std::move(bodies);
   std::string where = type + (name.empty() ? "" : " '" + name + "'");
   if (def->num_inputs >= 0 && int(inputs.size()) != def->num_inputs)
     throw GraphError(where + ": takes " + std::to_string(def->num_inputs) + " inputs, got " +
                      std::to_string(inputs.size()));
   InferCtx ctx{n, {}};
   for (size_t i = 0; i < inputs.size(); ++i) {
-    check_same_graph(&g, inputs[i].graph_data(), where, "input " + std::to_string(i));
-    n.inputs.push_back(inputs[i].id());
-    ctx.in.push_back(inputs[i].type());
+    n.inputs.push_back(resolve_tensor(gp, inputs[i], where + ": input " + std::to_string(i)));
+    ctx.in.push_back(g.tensors[n.inputs.back()].type);
   }
   std::set<int> deps;
   for (auto& scope : g.control_scopes) deps.insert(scope.begin(), scope.end());
@@ -73,6 +107,19 @@ int add_node(GraphData& g, const std::string& type, const std::vector<Tensor>& i
   return g.nodes.back().id;
 }
 
+}  // namespace detail
+
+namespace {
+
+using detail::add_node;
+
+// GraphError for ops that cannot go into a control-flow body being built.
+void refuse_in_body(const std::shared_ptr<GraphData>& g, const std::string& what) {
+  if (detail::active_graph(g) != g)
+    throw GraphError(what + " cannot be created inside a control-flow body; build it outside and use it "
+                            "inside (tensors of enclosing graphs are passed in)");
+}
+
 const Node& variable_node(const GraphData& g, const Tensor& v, const std::string& where) {
   const Node& n = g.producer(v.id());
   if (n.type == "variable") return n;
@@ -88,14 +135,16 @@ Tensor Graph::placeholder(const TensorType& type, const std::string& name) {
     if (d < -1)
       throw ShapeError("placeholder '" + name + "': dimension " + std::to_string(d) +
                        " is invalid; expected a size >= 0 or -1 (known at run time)");
-  int id = add_node(*d_, "placeholder", {}, attrs, name);
+  refuse_in_body(d_, "placeholder '" + name + "'");
+  int id = add_node(d_, "placeholder", {}, attrs, name);
   return Tensor(d_, d_->nodes[id].outputs[0]);
 }
 
 Tensor Graph::constant(const NDArray& value, const std::string& name) {
   // A snapshot: the caller's array may change later, the constant may not.
-  int id = add_node(*d_, "constant", {}, {}, name, value.clone());
-  return Tensor(d_, d_->nodes[id].outputs[0]);
+  const std::shared_ptr<GraphData> g = detail::active_graph(d_);
+  int id = add_node(g, "constant", {}, {}, name, value.clone());
+  return Tensor(g, g->nodes[id].outputs[0]);
 }
 
 Tensor Graph::variable(const NDArray& initial_value, const std::string& name) {
@@ -105,7 +154,7 @@ Tensor Graph::variable(const NDArray& initial_value, const std::string& name) {
     throw GraphError("variable '" + name + "': the name is already used in this graph; variable names are "
                      "checkpoint keys and must be unique");
   NDArray init = initial_value.clone();
-  int id = add_node(*d_, "variable", {}, {}, name, init);
+  int id = add_node(d_, "variable", {}, {}, name, init);
   d_->variable_values[id] = init;
   return Tensor(d_, d_->nodes[id].outputs[0]);
 }
@@ -116,21 +165,25 @@ std::vector<Tensor> Graph::op(const std::string& type, const std::vector<Tensor>
   if (def && (def->cls == OpClass::Source || type == "variable" || type == "assign"))
     throw GraphError("operation type '" + type + "' is created with its own Graph method");
   std::vector<Tensor> ins = inputs;
-  if (type == "read_variable" && ins.size() == 1) {  // reading a read reads the variable
+  // Variables live in the outermost graph; a body reads what a read there gives.
+  const bool read = type == "read_variable";
+  if (read && ins.size() == 1) {  // reading a read reads the variable
     check_same_graph(d_.get(), ins[0].graph_data(), "read_variable", "input 0");
     ins[0] = Tensor(d_, variable_node(*d_, ins[0], "read_variable").outputs[0]);
   }
-  int id = add_node(*d_, type, ins, attrs, name);
+  const std::shared_ptr<GraphData> g = read ? d_ : detail::active_graph(d_);
+  int id = add_node(g, type, ins, attrs, name);
   std::vector<Tensor> outs;
-  for (int t : d_->nodes[id].outputs) outs.emplace_back(d_, t);
+  for (int t : g->nodes[id].outputs) outs.emplace_back(g, t);
   return outs;
 }
 
 Operation Graph::assign(const Tensor& variable, const Tensor& value, const std::string& name) {
+  refuse_in_body(d_, "assign '" + name + "'");
   check_same_graph(d_.get(), variable.graph_data(), "assign", "the variable");
   check_same_graph(d_.get(), value.graph_data(), "assign", "the value");
   const Node& var = variable_node(*d_, variable, "assign '" + name + "'");
-  int id = add_node(*d_, "assign", {Tensor(d_, var.outputs[0]), value}, {}, name);
+  int id = add_node(d_, "assign", {Tensor(d_, var.outputs[0]), value}, {}, name);
   return Operation(d_, id);
 }
 

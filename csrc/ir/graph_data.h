@@ -15,6 +15,20 @@ namespace ts {
 struct OpDef;
 namespace detail {
 
+struct GraphData;
+
+// A control-flow op's body (a loop's condition or step, a branch): a graph of
+// its own whose placeholders are its parameters. Immutable once built, so
+// copies of the op (gradients, inlining) share it.
+struct Body {
+  std::shared_ptr<GraphData> g;
+  std::vector<int> params;   // placeholder tensor ids, in order
+  // Per parameter: the node input that feeds it, or -1 for one the executor
+  // supplies (a for loop's index).
+  std::vector<int> param_inputs;
+  std::vector<int> results;  // tensor ids in g
+};
+
 struct Node {
   int id = -1;
   std::string type;
@@ -25,6 +39,7 @@ struct Node {
   std::vector<int> control_deps;  // node ids
   Attrs attrs;
   NDArray value;  // a constant's value, a variable's initial value
+  std::vector<std::shared_ptr<const Body>> bodies;  // control flow: its subgraphs
 };
 
 struct TensorInfo {
@@ -66,8 +81,28 @@ struct GraphData {
   std::map<int, NDArray> variable_values;  // variable node id -> committed value
   std::map<std::string, int> name_uses;
 
+  // Control-flow bodies: the graph a body was built in, and while it is being
+  // built, the outer tensors it reads (outer tensor id -> its placeholder here).
+  // Ops added through an outer graph's handle go to the body it is building.
+  std::weak_ptr<GraphData> parent;
+  bool open = false;
+  std::vector<std::pair<int, int>> captures;
+  std::vector<std::shared_ptr<GraphData>> building;
+
   const Node& producer(int tensor) const { return nodes[tensors[tensor].producer]; }
 };
+
+// Where ops added through a handle on `g` go: the innermost body being built.
+std::shared_ptr<GraphData> active_graph(const std::shared_ptr<GraphData>& g);
+// `t` as a tensor id of `g`: its own, or (for a tensor of an enclosing graph
+// read inside a body being built) the placeholder capturing it.
+// GraphError for a tensor of any other graph.
+int resolve_tensor(const std::shared_ptr<GraphData>& g, const Tensor& t, const std::string& where);
+// Adds a node to `g` (inputs validated and resolved, the op's shape rule
+// run); returns its id. Graph::op and the control-flow builders go through it.
+int add_node(const std::shared_ptr<GraphData>& g, const std::string& type, const std::vector<Tensor>& inputs,
+             const Attrs& attrs, const std::string& name, const NDArray& value = {},
+             std::vector<std::shared_ptr<const Body>> bodies = {});
 
 // A new, empty cache for Graph::run (runtime/executable.cpp).
 std::shared_ptr<RunCache> new_run_cache();

@@ -16,12 +16,6 @@ void expect_indices(const InferCtx& c, const TensorType& t) {
   expect_dtype(c, is_integer(t.dtype), t, "an integer dtype for indices");
 }
 int op_axis(const InferCtx& c, int rank) { return normalize_axis(c, c.i("axis"), rank); }
-bool dims_match(const Dims& a, const Dims& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t d = 0; d < a.size(); ++d)
-    if (a[d] != b[d] && a[d] != -1 && b[d] != -1) return false;
-  return true;
-}
 
 // ---- gather(x, indices, axis): out = x[:axis] + indices.shape + x[axis+1:] ----
 Dims gathered_dims(const Dims& x, const Dims& idx, int axis) {

@@ -27,6 +27,13 @@ TensorType ranked(Dims dims, DType dt) {
   return t;
 }
 
+bool dims_match(const Dims& a, const Dims& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t d = 0; d < a.size(); ++d)
+    if (a[d] != b[d] && a[d] != -1 && b[d] != -1) return false;
+  return true;
+}
+
 TensorType broadcast(const InferCtx& ctx, const std::vector<TensorType>& types, DType out) {
   size_t rank = 0;
   for (const TensorType& t : types) {

@@ -10,6 +10,8 @@ namespace ts {
 std::string dims_str(const Dims& dims);
 TensorType unranked(DType dt);
 TensorType ranked(Dims dims, DType dt);
+// Same rank, and equal sizes wherever both are known (-1: known at run time).
+bool dims_match(const Dims& a, const Dims& b);
 
 // NumPy broadcasting of static shapes: -1 stays unknown unless the other
 // side fixes it; unranked in, unranked out. Throws ShapeError.

@@ -23,6 +23,7 @@ enum class OpClass {
   Indexing,     // gather, scatter_add, one_hot
   Sort,         // sort, top_k, cumsum
   Random,       // random_uniform, random_normal: counter-based, a new value every run
+  Control,      // if_then_else, while_loop, for_loop: run bodies (Node::bodies), no kernel of their own
 };
 
 // The input values an op is defined on. Tests sample each input from its
@@ -41,6 +42,9 @@ enum class StateRole { None, Variable, Read, Assign };
 struct InferCtx {
   const detail::Node& node;
   std::vector<TensorType> in;
+  // Control flow: per body, its results' types for these input types (set
+  // by specialization; the bodies' own types otherwise).
+  const std::vector<std::vector<TensorType>>* body_results = nullptr;
 
   std::string where() const { return detail::describe(node); }
   template <class E = ShapeError>
@@ -111,7 +115,7 @@ inline OpDef make_op(const char* name, OpClass cls, int inputs, InferFn infer, G
 
 // A backend runs a kernel for it (views, sources and state ops have none).
 inline bool has_kernel(const OpDef& d) {
-  return !d.view && d.state == StateRole::None && d.cls != OpClass::Source;
+  return !d.view && d.state == StateRole::None && d.cls != OpClass::Source && d.cls != OpClass::Control;
 }
 
 // Attribute lookups that raise GraphError naming the node when missing or mistyped.

@@ -11,12 +11,18 @@
 
 namespace ts {
 
-std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>& xs) {
+std::vector<Tensor> Graph::gradients(const Tensor& y, const std::vector<Tensor>& given_xs) {
+  // Inside a control-flow body being built, gradients are taken there.
+  if (const std::shared_ptr<detail::GraphData> active = detail::active_graph(d_); active != d_)
+    return Graph(active).gradients(y, given_xs);
   if (y.graph_data() != d_) throw GraphError("gradients: y belongs to another graph");
+  std::vector<Tensor> xs;
+  for (const Tensor& x : given_xs)
+    xs.emplace_back(d_, x.defined() ? detail::resolve_tensor(d_, x, "gradients: x '" + x.name() + "'") : -1);
   if (!is_floating(y.dtype()))
     throw DTypeError("gradients: y '" + y.name() + "' has dtype " + dtype_name(y.dtype()) + "; expected a floating dtype");
   for (const Tensor& x : xs) {
-    if (x.graph_data() != d_) throw GraphError("gradients: x '" + (x.defined() ? x.name() : "") + "' belongs to another graph");
+    if (x.id() < 0) throw GraphError("gradients: x is not a tensor of any graph");
     if (!is_floating(x.dtype()))
       throw DTypeError("gradients: x '" + x.name() + "' has dtype " + dtype_name(x.dtype()) + "; expected a floating dtype");
   }

@@ -60,8 +60,11 @@ struct Program {
 // keeping their producers alive. Raises FeedError for a needed placeholder
 // that is not fed.
 void prune(Program& p, bool shapes_known);
-// Re-runs every shape/dtype rule on the concrete feed types.
+// Re-runs every shape/dtype rule on the concrete feed types (control flow:
+// with its bodies' results for those types).
 void specialize(Program& p);
+// A control-flow body's parameter types, given its node's input types.
+std::vector<TensorType> body_param_types(const detail::Body& body, const std::vector<TensorType>& node_inputs);
 // Evaluates pure ops whose value inputs are known, replaces x*1, x/1, x+0,
 // x-0 by x, then prunes what that made dead.
 void fold(Program& p);

@@ -1,6 +1,7 @@
 // pybind11 bindings: conversions only; the Python package adds the API sugar.
 #include <functional>
 
+#include <pybind11/functional.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -277,6 +278,10 @@ PYBIND11_MODULE(_core, m) {
 
   tensor
       .def_property_readonly("id", &Tensor::id)
+      // Unique among live tensors of a graph and its control-flow bodies.
+      .def_property_readonly("key", [](const Tensor& t) {
+        return py::make_tuple(reinterpret_cast<uintptr_t>(t.graph_data().get()), t.id());
+      })
       .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.type()); })
       .def_property_readonly("dtype", &Tensor::dtype)
       .def_property_readonly("name", &Tensor::name)
@@ -485,6 +490,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("gru_cell", &gru_cell);
   m.def("gru", &gru);
   m.def("avg_pool2d", &avg_pool2d);
+  // Control flow (csrc/ir/control_flow.cpp): bodies are Python callables on core tensors.
+  m.def("if_then_else", &if_then_else);
+  m.def("while_loop", &while_loop);
+  m.def("for_loop", &for_loop);
   m.def("stack", &stack);
   // key: (kind, start, stop, step) with kind "int", "slice", "new_axis" or "ellipsis".
   m.def("basic_index", [](Graph& g, const Tensor& x,

@@ -80,7 +80,7 @@ void Backend::when_complete(Stream& stream, std::function<void(std::exception_pt
   done(error);
 }
 
-void Backend::upload(const NDArray& src, NDArray& dst, Stream&) { copy(src, dst); }
+void Backend::copy_on(const NDArray& src, NDArray& dst, Stream&) { copy(src, dst); }
 
 std::vector<NDArray> Backend::run_now(const CompiledKernel& k, const std::vector<NDArray>& ins) {
   std::vector<NDArray> outs;

@@ -64,9 +64,10 @@ class Backend {
   // Waits for all work on the device, other libraries' included (arrays
   // they hand over may still be being written).
   virtual void synchronize() {}
-  // Copies host array src into dst on this device, ordered with the work on
-  // `stream`; src may change once the call returns.
-  virtual void upload(const NDArray& src, NDArray& dst, Stream& stream);
+  // Copies src (a host array or one on this device) into dst on this device,
+  // ordered with the work on `stream`; a host src may change once the call
+  // returns.
+  virtual void copy_on(const NDArray& src, NDArray& dst, Stream& stream);
 
   // An uninitialized array on this device.
   NDArray empty(const Dims& dims, DType dtype);

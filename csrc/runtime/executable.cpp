@@ -10,6 +10,7 @@
 #include "runtime/backend.h"
 #include "runtime/executable_data.h"
 #include "runtime/run_queue.h"
+#include "runtime/run_steps.h"
 
 namespace ts {
 
@@ -59,6 +60,7 @@ struct RunState {
   std::map<int, NDArray> state;  // the run's view of its variables: committed only if every step succeeds
   std::shared_ptr<void> arena;
   std::unique_ptr<Stream> stream;
+  RunContext cx;  // kept memory is let go of when the run is
 };
 
 // The targets, and the variables committed; runs once the stream has drained.
@@ -116,7 +118,7 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
       slot = feeds[i];
     } else {
       slot = backend.empty(feeds[i].shape(), feeds[i].dtype());
-      backend.upload(feeds[i], slot, *run->stream);
+      backend.copy_on(feeds[i], slot, *run->stream);
     }
   }
   for (const auto& kv : plan.known) slots[kv.first] = kv.second;
@@ -130,47 +132,12 @@ void launch_run(std::shared_ptr<const Plan> plan_ptr, Backend& backend, uint64_t
       run->state[v] = value;
     }
   }
-  // Scratch for each step's arrays, reused across runs on this thread and
-  // emptied on the way out (also when a kernel throws).
-  thread_local std::vector<NDArray> ins, outs;
-  struct Clear {
-    ~Clear() {
-      ins.clear();
-      outs.clear();
-    }
-  } clear_scratch;
   if (plan.arena_bytes) run->arena = backend.allocate(size_t(plan.arena_bytes));
-  char* const arena_base = static_cast<char*>(run->arena.get());
-  for (const Step& st : plan.steps) {
-    if (st.kind == Step::Kind::ReadVariable) {
-      slots[st.out[0]] = run->state.at(st.variable);
-    } else if (st.kind == Step::Kind::Assign) {
-      run->state[st.variable] = slots[st.in[1]];
-    } else if (st.kind == Step::Kind::View) {
-      slots[st.out[0]] = slots[st.in[0]].reshaped(st.out_types[0].dims);
-    } else {
-      ins.clear();
-      for (size_t i = 0; i < st.in.size(); ++i) ins.push_back(st.in[i] >= 0 ? slots[st.in[i]] : st.shape_args[i]);
-      outs.assign(st.out.size(), NDArray());
-      for (size_t k = 0; k < st.out.size(); ++k) {
-        const TensorType& t = st.out_types[k];
-        outs[k] = st.arena_offset[k] >= 0
-                      ? NDArray::wrap(arena_base + st.arena_offset[k], t.dims, t.dtype, run->arena, backend.device())
-                      : backend.empty(t.dims, t.dtype);
-      }
-      void* workspace = st.workspace_offset >= 0 ? arena_base + st.workspace_offset : nullptr;
-      if (!step_seconds) {
-        backend.launch(*st.kernel, *st.desc, ins, outs, workspace, *run->stream);
-      } else {  // profiling: time this kernel alone, to its completion
-        const auto started = std::chrono::steady_clock::now();
-        backend.launch(*st.kernel, *st.desc, ins, outs, workspace, *run->stream);
-        backend.on_complete(*run->stream, [] {});
-        step_seconds->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      }
-      for (size_t k = 0; k < outs.size(); ++k) slots[st.out[k]] = std::move(outs[k]);
-    }
-    for (int s : st.release) slots[s] = NDArray();
-  }
+  run->cx.backend = &backend;
+  run->cx.stream = run->stream.get();
+  run->cx.state = &run->state;
+  run->cx.step_seconds = step_seconds;
+  run_steps(plan, run->cx, slots, run->arena);
   // The run finishes once its stream drains: in this thread for
   // synchronous runs, else from the backend's completion thread (the CPU
   // calls back at once).

@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "ir/graph_data.h"
+#include "ops/op_def.h"
 
 namespace ts {
 namespace {
@@ -39,7 +40,10 @@ void put(std::ostringstream& s, const detail::Node* n) {
     s << '-';
     return;
   }
-  s << n->type << '{';
+  s << n->type;
+  // An impure op's kernel reads its node id (the random stream it draws).
+  if (n->def && !n->def->pure) s << '#' << n->id;
+  s << '{';
   for (const auto& [key, value] : n->attrs) {
     s << key << '=';
     put(s, value);

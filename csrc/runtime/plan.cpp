@@ -43,8 +43,8 @@ std::string explain(const Plan& plan, const Program& p) {
       for (const KernelOperand& o : st.desc->inputs) inputs.push_back(o.tensor);
     }
     const bool kernel = st.kernel != nullptr;
-    s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(st.kind == Step::Kind::View ? "view" : "state"))
-      << ": ";
+    const char* what = st.kind == Step::Kind::View ? "view" : st.kind == Step::Kind::Control ? "control" : "state";
+    s << "  " << (kernel ? "kernel " + std::to_string(k++) : std::string(what)) << ": ";
     if (kernel && st.desc->fused()) {
       const std::vector<std::string>& ops = st.desc->ops;
       s << "fused '" << n.name << "' [";
@@ -66,6 +66,11 @@ std::string explain(const Plan& plan, const Program& p) {
         sep = ",";
       }
     s << "\n";
+    for (size_t b = 0; b < st.bodies.size(); ++b) {  // each body's plan, indented
+      std::istringstream lines(st.bodies[b]->explain);
+      s << "    body " << b << ":\n";
+      for (std::string line; std::getline(lines, line);) s << "      " << line << "\n";
+    }
   }
   return s.str();
 }
@@ -209,6 +214,7 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
     if (it != p.known.end()) plan.known.emplace_back(st.in.back(), it->second);
   };
   std::vector<size_t> step_region;  // per step: its region
+  std::vector<std::pair<size_t, Program>> bodies;  // per control step's body: what to plan, once unlocked
   for (size_t ri = 0; ri < p.regions.size(); ++ri) {
     const Region& r = p.regions[ri];
     const detail::Node& n = p.node(r.root);
@@ -229,6 +235,20 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
     for (int t : r.extra_outputs) {  // a fused region's other stored values
       st.out.push_back(slot_of(t));
       st.out_types.push_back(p.types.at(t));
+    }
+    if (n.def->cls == OpClass::Control) {
+      st.kind = Step::Kind::Control;
+      std::vector<TensorType> in_types;
+      for (int t : n.inputs) in_types.push_back(p.types.at(p.resolve(t)));
+      for (const auto& body : n.bodies) {
+        Program q;
+        q.g = body->g;
+        q.feeds = body->params;
+        q.feed_types = body_param_types(*body, in_types);
+        q.targets = body->results;
+        q.allow_tf32 = p.allow_tf32;
+        bodies.emplace_back(plan.steps.size(), std::move(q));
+      }
     }
     if (n.def->state != StateRole::None) {
       st.variable = n.def->state == StateRole::Variable ? n.id : p.g->tensors[n.inputs[0]].producer;
@@ -277,6 +297,8 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
       descs.push_back(desc);
     }
   const auto compiled = cache.compile_all(backend, descs);
+  for (auto& [step, q] : bodies)
+    plan.steps[step].bodies.push_back(std::make_shared<const Plan>(build_plan(std::move(q), backend, cache)));
   for (size_t j = 0; j < kernel_steps.size(); ++j) plan.steps[kernel_steps[j]].kernel = compiled[j];
   // Values known at compile time (constants, folded results) move to the
   // device once, with the plan.

@@ -12,9 +12,9 @@
 namespace ts {
 
 struct Step {
-  // What the executor does: launch a kernel, reshape a view, or touch the
-  // run's variable state.
-  enum class Kind { Kernel, View, ReadVariable, Assign };
+  // What the executor does: launch a kernel, reshape a view, touch the
+  // run's variable state, or run control flow over its bodies' plans.
+  enum class Kind { Kernel, View, ReadVariable, Assign, Control };
   Kind kind = Kind::Kernel;
   int variable = -1;                   // ReadVariable / Assign: the variable's node id
   const detail::Node* node = nullptr;  // the op, or a fused region's root
@@ -33,6 +33,7 @@ struct Step {
   int64_t bytes_read = 0, bytes_written = 0;
   double flops = 0;
   std::vector<int> members;            // the graph nodes it computes (a region's, or the one op)
+  std::vector<std::shared_ptr<const struct Plan>> bodies;  // Control: a plan per body, for these input types
 };
 
 struct Plan {

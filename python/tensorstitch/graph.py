@@ -10,7 +10,7 @@ import secrets
 import numbers
 import operator
 import weakref
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -134,11 +134,11 @@ class Graph:
 
     def _wrap(self, t):
         """The Python Tensor of a core tensor: always the same object for the same tensor."""
-        ref = self._tensors.get(t.id)
+        ref = self._tensors.get(t.key)
         w = ref() if ref is not None else None
         if w is None:
             w = Tensor(t, self)
-            self._tensors[t.id] = weakref.ref(w)
+            self._tensors[t.key] = weakref.ref(w)
         return w
 
     def __repr__(self):
@@ -847,6 +847,78 @@ class Graph:
         y = self._tensor(y)
         grads = self._g.gradients(y._t, [self._tensor(x)._t for x in xs])
         return {x: self._wrap(g) for x, g in zip(xs, grads)}
+
+    # ---- control flow ----
+    def if_then_else(self, pred: TensorLike, then_fn: Callable[[], Any], else_fn: Callable[[], Any],
+                     name: Optional[str] = None) -> List[Tensor]:
+        """``then_fn()`` if the bool scalar ``pred`` is true, else ``else_fn()``,
+        decided on the device. Each function builds its branch (called once,
+        now) and returns a list of tensors; the branches' lists match in
+        length, dtypes and shapes. Returns the chosen branch's list.
+
+        Branches may use any tensor built outside them (weights, say), and
+        gradients flow through the branch taken."""
+        where = _where("if_then_else", name)
+        p = self._tensor(pred)
+        build = [self._body(fn, f"{where} ({side})", 0, None) for fn, side in ((then_fn, "then"), (else_fn, "else"))]
+        return [self._wrap(t) for t in _core.if_then_else(self._g, p._t, build[0], build[1], name or "")]
+
+    def while_loop(self, cond_fn: Callable[..., Any], body_fn: Callable[..., Any], initial_values: Sequence[TensorLike],
+                   name: Optional[str] = None) -> List[Tensor]:
+        """``values = initial_values; while cond_fn(*values): values = body_fn(*values)``,
+        run on the device. ``cond_fn`` returns a bool scalar tensor;
+        ``body_fn`` returns a list of new values with the dtypes and shapes of
+        the old. Returns the final values. Not differentiable: use
+        ``for_loop`` with a count."""
+        where = _where("while_loop", name)
+        init = self._carried(where, initial_values)
+        cond = self._body(cond_fn, f"{where} (cond)", len(init), None, single=True)
+        body = self._body(body_fn, f"{where} (body)", len(init), [t.dtype for t in init])
+        return [self._wrap(t) for t in _core.while_loop(self._g, cond, body, [t._t for t in init], name or "")]
+
+    def for_loop(self, n: Union[int, Tensor], body_fn: Callable[..., Any], initial_values: Sequence[TensorLike],
+                 name: Optional[str] = None) -> List[Tensor]:
+        """``values = initial_values; for i in range(n): values = body_fn(i, *values)``,
+        run on the device; ``i`` is an int32 scalar tensor. ``n`` is an int, or
+        an integer scalar tensor read when the loop starts. ``body_fn``
+        returns a list of new values with the dtypes and shapes of the old.
+        Returns the final values. Differentiable when ``n`` is an int."""
+        where = _where("for_loop", name)
+        if isinstance(n, Tensor):
+            count = self._tensor(n)._t
+        else:
+            if isinstance(n, (bool, np.bool_)):
+                raise TypeError(f"{where}: the trip count must be an int or a scalar tensor; got {n!r}")
+            count = _attr_int(where, "n", n)
+        init = self._carried(where, initial_values)
+        body = self._body(body_fn, where, len(init) + 1, [t.dtype for t in init])
+        return [self._wrap(t) for t in _core.for_loop(self._g, count, body, [t._t for t in init], name or "")]
+
+    def _carried(self, where, values):
+        """A loop's initial values as tensors."""
+        if isinstance(values, (Tensor, str, bytes)) or not isinstance(values, Sequence):
+            raise TypeError(f"{where}: initial_values must be a list of tensors; got {type(values).__name__}")
+        return [self._tensor(v) for v in values]
+
+    def _body(self, fn, where, arity, likes, single=False):
+        """A core body builder calling ``fn`` on Python tensors; its results
+        (a list, or one tensor where ``single``) become tensors, Python values
+        taking the carried dtypes."""
+        if not callable(fn):
+            raise TypeError(f"{where}: expected a function; got {type(fn).__name__}")
+
+        def build(params):
+            out = fn(*[self._wrap(t) for t in params])
+            if single or isinstance(out, Tensor):
+                out = [out]
+            elif not isinstance(out, (list, tuple)):
+                raise TypeError(f"{where}: the function must return a list of tensors; got {type(out).__name__}")
+            if likes is not None and len(out) != len(likes):
+                raise _core.GraphError(f"{where}: the function returns {len(out)} values; expected {len(likes)} "
+                                       "(one per loop-carried value)")
+            return [self._tensor(x, like=likes[k] if likes else None)._t for k, x in enumerate(out)]
+
+        return build
 
     # ---- indexing sugar ----
     def _getitem(self, x, key):

@@ -201,10 +201,17 @@ class CudaBackend : public Backend {
     check(d_->cuCtxSynchronize(), "synchronizing the GPU");
   }
 
-  void upload(const NDArray& src, NDArray& dst, Stream& stream) override {
+  void copy_on(const NDArray& src, NDArray& dst, Stream& stream) override {
     auto& cs = static_cast<CudaStream&>(stream);
     const size_t bytes = src.nbytes();
     if (bytes == 0) return;
+    if (src.device().kind == Device::Kind::CUDA) {
+      current();
+      check(d_->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(dst.data()), reinterpret_cast<CUdeviceptr>(src.data()),
+                                  bytes, cs.s.stream),
+            "copy on the GPU");
+      return;
+    }
     if (cs.staged + bytes > kStagingBytes) return copy(src, dst);  // large feeds: straight from pageable memory
     current();
     if (!cs.s.staging) {

@@ -12,7 +12,7 @@
 
 namespace ts {
 
-namespace detail { struct RunCache; }
+namespace detail { struct RunCache; struct GraphData; }
 
 // Operation attributes: axes, shapes, modes, dtypes, scalars.
 // DType first: Python binds each alternative in order, and enums also convert to int.
@@ -22,6 +22,8 @@ using Attrs = std::map<std::string, Attr>;
 class Graph {
  public:
   Graph();
+  // A handle on existing graph data (a control-flow body, for its builders).
+  explicit Graph(std::shared_ptr<detail::GraphData> d);
 
   Tensor placeholder(const TensorType& type, const std::string& name = "");
   Tensor constant(const NDArray& value, const std::string& name = "");

@@ -6,6 +6,7 @@
 #include "tensorstitch/executable.h"
 #include "tensorstitch/future.h"
 #include "tensorstitch/composites.h"
+#include "tensorstitch/control_flow.h"
 #include "tensorstitch/graph.h"
 #include "tensorstitch/ndarray.h"
 #include "tensorstitch/tensor.h"

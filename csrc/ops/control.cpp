@@ -234,7 +234,9 @@ OpDef control_def(const char* name, InferFn infer, GradFn grad) {
 
 const bool registered = [] {
   register_op(control_def("if_then_else", infer_if, g_if));
-  register_op(control_def("while_loop", infer_while, g_while));
+  OpDef w = control_def("while_loop", infer_while, g_while);
+  w.differentiable = false;  // its rule only explains why
+  register_op(w);
   register_op(control_def("for_loop", infer_for, g_for));
   return true;
 }();

@@ -61,7 +61,7 @@ def _axes(axes):
 # Attributes that are numbers, not integers; single integers; and yes/no flags.
 _FLOAT_ATTRS = frozenset({"value", "low", "high", "mean", "stddev"})
 _INT_ATTRS = frozenset({"axis", "k", "depth", "count", "trailing", "seed"})
-_FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse"})
+_FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse", "tf32"})
 
 
 def _where(op, name):
@@ -644,8 +644,8 @@ class Graph:
                       name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
         """(mean, population variance) over ``axes``."""
         x = self._tensor(x)
-        axes = _attrs(_where("mean_variance", name), {"axes": _axes(axes)}).get("axes")
-        mean, var = _core.mean_variance(self._g, x._t, axes, bool(keepdims), name or "")
+        attrs = _attrs(_where("mean_variance", name), {"axes": _axes(axes), "keepdims": keepdims})
+        mean, var = _core.mean_variance(self._g, x._t, attrs.get("axes"), bool(attrs.get("keepdims")), name or "")
         return self._wrap(mean), self._wrap(var)
 
     # ---- neural network ----
@@ -986,7 +986,8 @@ class Graph:
             order.append(ph)
             types.append((ph._t, None if t.shape is None else list(t.shape), t.dtype))
         ops = [unwrap_op(o, self) for o in target_ops]
-        exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device), bool(tf32))
+        exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device),
+                              bool(_attrs("compile", {"tf32": tf32}).get("tf32")))
         return Executable(exe, order, self)
 
     def _target(self, t):

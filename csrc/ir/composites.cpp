@@ -243,7 +243,9 @@ Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, c
   pads[size_t(2 * h + 1)] = ph.after;
   pads[size_t(2 * h + 2)] = pw.before;
   pads[size_t(2 * h + 3)] = pw.after;
-  const Tensor padded = op1(g, "pad", {x}, {{"pads", pads}, {"mode", std::string("constant")}, {"value", fill}});
+  const bool none = std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
+  const Tensor padded =
+      none ? x : op1(g, "pad", {x}, {{"pads", pads}, {"mode", std::string("constant")}, {"value", fill}});
   std::optional<Tensor> acc;
   for (int64_t i = 0; i < d.kernel[0]; ++i)
     for (int64_t j = 0; j < d.kernel[1]; ++j) {
@@ -265,11 +267,6 @@ Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, c
 namespace {
 
 Tensor permute(Graph& g, const Tensor& x, std::vector<int64_t> perm) { return op1(g, "transpose", {x}, {{"perm", perm}}); }
-
-Tensor slice4(Graph& g, const Tensor& x, std::vector<int64_t> starts, std::vector<int64_t> ends,
-              std::vector<int64_t> strides) {
-  return op1(g, "slice", {x}, {{"starts", starts}, {"ends", ends}, {"strides", strides}});
-}
 
 }  // namespace
 
@@ -307,27 +304,27 @@ Tensor conv2d(Graph& g, const Tensor& x_in, const Tensor& w_in, const Conv2d& d,
   if (d.padding != "VALID" && d.padding != "SAME" && d.padding != "EXPLICIT")
     throw GraphError(where + ": unknown padding '" + d.padding + "'; expected 'VALID', 'SAME' or explicit pads");
   const PoolDim ph = pool_dim(where, window, 0, xs[1]), pw = pool_dim(where, window, 1, xs[2]);
-  const Tensor padded = op1(g, "pad", {x}, {{"pads", std::vector<int64_t>{0, 0, ph.before, ph.after, pw.before, pw.after, 0, 0}},
-                                           {"mode", std::string("constant")}, {"value", 0.0}});
-  const int64_t kAll = std::numeric_limits<int64_t>::max();
-  const int64_t og = out_channels / groups;
-  std::vector<Tensor> outputs;
-  for (int64_t grp = 0; grp < groups; ++grp) {
-    std::vector<Tensor> columns;  // one (N, Ho, Wo, per_group) slice per kernel position, in (kh, kw) order
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) {
-        const int64_t r = i * d.dilations[0], c = j * d.dilations[1];
-        columns.push_back(slice4(g, padded, {0, r, c, grp * per_group},
-                                 {kAll, r + (ph.out - 1) * d.strides[0] + 1, c + (pw.out - 1) * d.strides[1] + 1,
-                                  (grp + 1) * per_group},
-                                 {1, d.strides[0], d.strides[1], 1}));
-      }
-    const Tensor patches = columns.size() == 1 ? columns[0] : op1(g, "concat", columns, {{"axis", int64_t(3)}});
-    const Tensor wg = slice4(g, w, {0, 0, 0, grp * og}, {kAll, kAll, kAll, (grp + 1) * og}, {1, 1, 1, 1});
-    const Tensor wm = op1(g, "reshape", {wg}, {{"shape", std::vector<int64_t>{kh * kw * per_group, og}}});
-    outputs.push_back(op1(g, "matmul", {patches, wm}));
+  // Each output pixel's window as one row of kh * kw * C values, then one
+  // product with the weights as a (kh * kw * C, O) matrix (per group).
+  const Tensor cols = op1(g, "im2col", {x},
+                          {{"kernel", std::vector<int64_t>{kh, kw}},
+                           {"strides", std::vector<int64_t>{d.strides[0], d.strides[1]}},
+                           {"dilations", std::vector<int64_t>{d.dilations[0], d.dilations[1]}},
+                           {"pads", std::vector<int64_t>{ph.before, ph.after, pw.before, pw.after}}});
+  const int64_t og = out_channels / groups, taps = kh * kw;
+  auto reshape = [&](const Tensor& t, std::vector<int64_t> shape) { return op1(g, "reshape", {t}, {{"shape", shape}}); };
+  Tensor rows;
+  if (groups == 1) {
+    rows = op1(g, "matmul", {reshape(cols, {-1, taps * channels}), reshape(w, {taps * channels, out_channels})});
+  } else {
+    // Rows (M, taps, G, per_group) -> (G, M, taps * per_group), weights
+    // (taps * per_group, G, og) -> (G, taps * per_group, og): one batched product.
+    const Tensor a = reshape(permute(g, reshape(cols, {-1, taps, groups, per_group}), {2, 0, 1, 3}),
+                             {groups, -1, taps * per_group});
+    const Tensor b = permute(g, reshape(w, {taps * per_group, groups, og}), {1, 0, 2});
+    rows = reshape(permute(g, op1(g, "matmul", {a, b}), {1, 0, 2}), {-1, out_channels});
   }
-  const Tensor y = outputs.size() == 1 ? outputs[0] : op1(g, "concat", outputs, {{"axis", int64_t(3)}});
+  const Tensor y = reshape(rows, {xs[0] < 0 ? -1 : xs[0], ph.out, pw.out, out_channels});
   return op1(g, "identity", {d.data_layout == "NCHW" ? permute(g, y, {0, 3, 1, 2}) : y}, {}, name);
 }
 

@@ -46,9 +46,19 @@ Grads g_matmul(GradCtx& c) {
     return c.op("matmul", {x, y}, {{"transpose_a", int64_t(tx)}, {"transpose_b", int64_t(ty)}});
   };
   Tensor da = ta ? mm(b, dy, tb, true) : mm(dy, b, false, !tb);
-  Tensor db = tb ? mm(dy, a, true, ta) : mm(a, dy, !ta, false);
   da = c.sum_to(da, a);
-  db = c.sum_to(db, b);
+  Tensor db;
+  const TensorType &at = a.type(), &bt = b.type();
+  const int64_t k = at.ranked && !at.dims.empty() ? at.dims.back() : -1;
+  if (!ta && k >= 0 && bt.ranked && bt.dims.size() == 2 && at.dims.size() > 2 && dy.type().ranked) {
+    // b is shared by every batch: one product over all rows at once, not a
+    // product per batch summed afterwards (which would hold batch copies of b).
+    const Tensor a2 = c.op("reshape", {a}, {{"shape", Dims{-1, k}}});
+    const Tensor dy2 = c.op("reshape", {dy}, {{"shape", Dims{-1, dy.type().dims.back()}}});
+    db = tb ? mm(dy2, a2, true, false) : mm(a2, dy2, true, false);
+  } else {
+    db = c.sum_to(tb ? mm(dy, a, true, ta) : mm(a, dy, !ta, false), b);
+  }
   if (vec_a) da = c.op("reshape_like", {da, c.x[0]});
   if (vec_b) db = c.op("reshape_like", {db, c.x[1]});
   return {da, db};

@@ -12,6 +12,7 @@
 #include "backends/cpu/broadcast.h"
 #include "ir/scalar_types.h"
 #include "ops/scalar_shim_host.h"
+#include "runtime/thread_pool.h"
 
 namespace ts::cpu {
 namespace {
@@ -19,27 +20,30 @@ namespace {
 struct Gemm {
   int64_t m, n, k;
   bool ta, tb;
-  int64_t lda_rows = 0;  // rows of a stored transposed A (its leading dimension), when a panel of it
+  // Leading dimensions of the whole matrices a block is part of (0: the block's own).
+  int64_t lda_rows = 0;  // rows of a stored transposed A
+  int64_t full_n = 0;    // columns of C (and of B untransposed)
 };
 
 template <class T>
 void gemm(const Gemm& g, const T* a, const T* b, T* c) {
+  const int64_t full_n = g.full_n ? g.full_n : g.n;
   const blasint lda = blasint(std::max<int64_t>(1, g.ta ? g.lda_rows : g.k));
-  const blasint ldb = blasint(std::max<int64_t>(1, g.tb ? g.k : g.n));
-  const blasint ldc = blasint(std::max<int64_t>(1, g.n));
+  const blasint ldb = blasint(std::max<int64_t>(1, g.tb ? g.k : full_n));
+  const blasint ldc = blasint(std::max<int64_t>(1, full_n));
   const auto ta = g.ta ? CblasTrans : CblasNoTrans, tb = g.tb ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>) {
     scipy_cblas_sgemm(CblasRowMajor, ta, tb, blasint(g.m), blasint(g.n), blasint(g.k), 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
   } else if constexpr (std::is_same_v<T, double>) {
     scipy_cblas_dgemm(CblasRowMajor, ta, tb, blasint(g.m), blasint(g.n), blasint(g.k), 1.0, a, lda, b, ldb, 0.0, c, ldc);
   } else {  // integers: wrap-around arithmetic, i-k-j order for locality
-    std::memset(c, 0, sizeof(T) * g.m * g.n);
+    for (int64_t i = 0; i < g.m; ++i) std::memset(c + i * ldc, 0, sizeof(T) * g.n);
     for (int64_t i = 0; i < g.m; ++i)
       for (int64_t p = 0; p < g.k; ++p) {
-        T av = g.ta ? a[p * g.lda_rows + i] : a[i * g.k + p];
+        T av = g.ta ? a[p * lda + i] : a[i * lda + p];
         for (int64_t j = 0; j < g.n; ++j) {
-          T bv = g.tb ? b[j * g.k + p] : b[p * g.n + j];
-          c[i * g.n + j] = math::wrap_add(c[i * g.n + j], math::wrap_mul(av, bv));
+          T bv = g.tb ? b[j * ldb + p] : b[p * ldb + j];
+          c[i * ldc + j] = math::wrap_add(c[i * ldc + j], math::wrap_mul(av, bv));
         }
       }
   }
@@ -86,8 +90,25 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
   // its epilogue while the panel is in cache. (OpenBLAS's own threads would
   // keep spinning after each call and slow the kernels that follow.)
   single_threaded_blas();
-  const int64_t rows = std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(g.n, 1));
-  const int64_t per_batch = (g.m + rows - 1) / rows;
+  const int64_t threads = num_threads();
+  // Panels of about 2^18 outputs, and at least one per thread where the
+  // batch alone does not give every thread work.
+  int64_t rows = std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(g.n, 1));
+  if (count < threads) {  // as many panels per thread, so none waits on another
+    int64_t panels = (g.m + rows - 1) / rows;
+    panels = (panels * count + threads - 1) / threads * threads / count;
+    rows = std::max<int64_t>(16, (g.m + panels - 1) / panels);
+  }
+  const int64_t row_panels = (g.m + rows - 1) / rows;
+  // Too few row panels to keep every thread busy (a short, wide product, or
+  // a tall reduction like a weight gradient): split the columns too, in
+  // blocks of at least 64.
+  const int64_t col_panels = count * row_panels >= threads
+                                 ? 1
+                                 : std::max<int64_t>(1, std::min((threads + count * row_panels - 1) / (count * row_panels),
+                                                                 g.n / 64));
+  const int64_t cols = (g.n + col_panels - 1) / col_panels;
+  const int64_t per_batch = row_panels * col_panels;
   dispatch_all(c.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half> && !std::is_same_v<T, bfloat16>) {
@@ -97,15 +118,22 @@ void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray&
       const int64_t sa = g.m * g.k, sb = g.k * g.n, sc = g.m * g.n;
       parallel_for(count * per_batch, 1, [&](int64_t jb, int64_t je) {
         for (int64_t j = jb; j < je; ++j) {
-          const int64_t batch = j / per_batch, r0 = (j % per_batch) * rows;
+          const int64_t batch = j / per_batch, r0 = (j % per_batch / col_panels) * rows, c0 = j % col_panels * cols;
           Gemm panel = g;
           panel.m = std::min(rows, g.m - r0);
+          panel.n = std::min(cols, g.n - c0);
           panel.lda_rows = g.m;
+          panel.full_n = g.n;
           const T* ap = pa + offsets[batch][0] * sa + (g.ta ? r0 : r0 * g.k);
-          gemm(panel, ap, pb + offsets[batch][1] * sb, pc + batch * sc + r0 * g.n);
-          if (done) done(batch * sc + r0 * g.n, batch * sc + (r0 + panel.m) * g.n);
+          const T* bp = pb + offsets[batch][1] * sb + (g.tb ? c0 * g.k : c0);
+          gemm(panel, ap, bp, pc + batch * sc + r0 * g.n + c0);
+          if (done && col_panels == 1) done(batch * sc + r0 * g.n, batch * sc + (r0 + panel.m) * g.n);
         }
       });
+      // Split columns: the epilogue runs once whole rows are done.
+      if (done && col_panels > 1)
+        parallel_for(count * g.m, std::max<int64_t>(1, 4096 / g.n),
+                     [&](int64_t b0, int64_t e0) { done(b0 * g.n, e0 * g.n); });
     }
   });
   if (narrow) {

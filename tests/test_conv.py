@@ -7,7 +7,7 @@ import pytest
 
 import tensorstitch as ts
 from gradcheck import check_gradients
-from helpers import run_graph
+from helpers import covers, run_graph
 
 
 def same_pads(n, k, s):
@@ -124,3 +124,55 @@ def test_bad_convolution_input_raises():
         g.conv2d_transpose(g.placeholder((1, 4, 3, 3)), g.placeholder((4, 3, 3, 3)), (1, 3, 8, 8))
     with pytest.raises(TypeError, match="Conv2dDescriptor"):
         g.conv2d(x, g.placeholder((4, 3, 3, 3)), "SAME")
+
+
+def im2col_reference(x, kernel, strides, dilations, pads):
+    """x NHWC -> (N, Ho, Wo, kh * kw * C), taps in (kh, kw, c) order."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel, strides, dilations
+    xp = np.pad(x, ((0, 0), (pads[0], pads[1]), (pads[2], pads[3]), (0, 0)))
+    ho = (xp.shape[1] - (kh - 1) * dh - 1) // sh + 1
+    wo = (xp.shape[2] - (kw - 1) * dw - 1) // sw + 1
+    taps = [xp[:, i * dh:i * dh + (ho - 1) * sh + 1:sh, j * dw:j * dw + (wo - 1) * sw + 1:sw]
+            for i in range(kh) for j in range(kw)]
+    return np.concatenate(taps, axis=3)
+
+
+@covers("im2col", "col2im")
+@pytest.mark.parametrize("seed", range(6))
+def test_im2col_and_col2im_match_references(seed):
+    rng = np.random.default_rng(seed)
+    n, h, w, c = int(rng.integers(0, 3)), int(rng.integers(1, 7)), int(rng.integers(1, 7)), int(rng.integers(1, 4))
+    kernel = [int(rng.integers(1, 4)), int(rng.integers(1, 4))]
+    strides, dilations = [int(rng.integers(1, 3)) for _ in range(2)], [int(rng.integers(1, 3)) for _ in range(2)]
+    pads = [int(rng.integers(0, 3)) for _ in range(4)]
+    if any(h + pads[0] + pads[1] < (kernel[0] - 1) * dilations[0] + 1 or
+           w + pads[2] + pads[3] < (kernel[1] - 1) * dilations[1] + 1 for _ in [0]):
+        pads = [2 * kernel[0] * dilations[0]] * 2 + [2 * kernel[1] * dilations[1]] * 2
+    geom = dict(kernel=kernel, strides=strides, dilations=dilations, pads=pads)
+    x = rng.normal(size=(n, h, w, c))
+    want = im2col_reference(x, kernel, strides, dilations, pads)
+    got = run_graph(lambda g, t: g._op1("im2col", [t], **geom), [x], rng=rng)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # col2im is the adjoint: <im2col(x), y> == <x, col2im(y)>.
+    y = rng.normal(size=want.shape)
+    back = run_graph(lambda g, t: g._op1("col2im", [t], size=[h, w], **geom), [y])
+    np.testing.assert_allclose(np.sum(want * y), np.sum(x * back), rtol=1e-10, atol=1e-10)
+    if n:
+        check_gradients(lambda g, t: g._op1("im2col", [t], **geom), [x], rng=rng, dynamic_dims=False)
+        check_gradients(lambda g, t: g._op1("col2im", [t], size=[h, w], **geom), [y], rng=rng, dynamic_dims=False)
+
+
+def test_bad_patch_attributes_raise():
+    g = ts.Graph()
+    x = g.placeholder((1, 4, 4, 2))
+    geom = dict(kernel=[3, 3], strides=[1, 1], dilations=[1, 1], pads=[0, 0, 0, 0])
+    with pytest.raises(ts.ShapeError, match=r"im2col.*kernel's extent 5 is larger than the padded input \(4\)"):
+        g._op1("im2col", [x], **dict(geom, dilations=[2, 1]))
+    with pytest.raises(ts.ShapeError, match=r"im2col.*strides must be 2 values >= 1"):
+        g._op1("im2col", [x], **dict(geom, strides=[0, 1]))
+    with pytest.raises(ts.ShapeError, match=r"im2col.*pads must be 4 values >= 0"):
+        g._op1("im2col", [x], **dict(geom, pads=[0, -1, 0, 0]))
+    with pytest.raises(ts.ShapeError, match=r"col2im.*not those of a \(5, 5\) image"):
+        g._op1("col2im", [g._op1("im2col", [x], **geom)], size=[5, 5], **geom)
+    with pytest.raises(ts.DTypeError, match=r"im2col.*floating"):
+        g._op1("im2col", [g.placeholder((1, 4, 4, 2), ts.int32)], **geom)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
+import nn_models
 import tensorstitch as ts
 from peers import jax, jnp, torch
 
@@ -312,3 +313,35 @@ def test_compile_gradient_graph(benchmark, layers):
     g, x, targets = residual_mlp_gradients(layers)
     benchmark.extra_info["nodes"] = len(g.operations())
     benchmark.pedantic(lambda: g.compile({x: ts.TensorType((8, 16), ts.float32)}, targets), rounds=3, iterations=1)
+
+
+# ---- deep-MNIST training step (batch 64) and a 3x3 convolution, forward and backward ----
+CPU_CONV = (8, 64, 56, 64)
+
+
+@pytest.mark.benchmark(group="deep-mnist-64")
+def test_deep_mnist_tensorstitch(benchmark):
+    benchmark(nn_models.mnist_tensorstitch(64, "cpu"))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="deep-mnist-64")
+def test_deep_mnist_torch(benchmark):
+    benchmark(nn_models.mnist_torch(64, "cpu"))
+
+
+@needs_jax
+@pytest.mark.benchmark(group="deep-mnist-64")
+def test_deep_mnist_jax(benchmark):
+    benchmark(nn_models.mnist_jax(64, "cpu"))
+
+
+@pytest.mark.benchmark(group="conv3x3-8x64x56x56")
+def test_conv3x3_tensorstitch(benchmark):
+    benchmark(nn_models.conv_tensorstitch(CPU_CONV, "cpu"))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="conv3x3-8x64x56x56")
+def test_conv3x3_torch(benchmark):
+    benchmark(nn_models.conv_torch(CPU_CONV, "cpu"))

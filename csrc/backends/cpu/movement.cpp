@@ -96,26 +96,50 @@ void gather_maps(const NDArray& in, const IndexMaps& maps, double fill_value, ND
 }
 
 void scatter_add_maps(const NDArray& dy, const IndexMaps& maps, NDArray& out) {
-  std::memset(out.data(), 0, out.nbytes());
+  fill(out, 0);
   const int rank = dy.rank();
-  Dims out_strides = contiguous_strides(out.shape());
-  Dims idx(rank, 0);
+  if (rank == 0) {
+    std::memcpy(out.data(), dy.data(), out.nbytes());
+    return;
+  }
+  const Dims out_strides = contiguous_strides(out.shape());
+  const int64_t inner = dy.shape()[rank - 1];
+  const int64_t rows = inner ? dy.size() / inner : 0;
+  // Where no two elements of dy land on one output element (slice, pad,
+  // flip: every map is one-to-one), rows are added in parallel.
+  bool one_to_one = true;
+  for (int d = 0; d < rank && one_to_one; ++d) {
+    std::vector<bool> hit(size_t(out.shape()[d]), false);
+    for (int64_t m : maps[d])
+      if (m >= 0) {
+        one_to_one = one_to_one && !hit[size_t(m)];
+        hit[size_t(m)] = true;
+      }
+  }
+  const std::vector<int64_t>& last = maps[rank - 1];
   dispatch_all(dy.dtype(), [&](auto tag) {
     using T = decltype(tag);
     using C = compute_t<T>;
     const T* src = dy.data_as<T>();
     T* dst = out.data_as<T>();
-    for (int64_t i = 0, n = dy.size(); i < n; ++i) {
-      int64_t off = 0;
-      bool inside = true;
-      for (int d = 0; d < rank; ++d) {
-        int64_t m = maps[d][idx[d]];
-        inside = inside && m >= 0;
-        off += m * out_strides[d];
+    auto add_rows = [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        int64_t base = 0, rest = r;
+        bool inside = true;
+        for (int d = rank - 2; d >= 0; --d) {
+          const int64_t m = maps[d][rest % dy.shape()[d]];
+          rest /= dy.shape()[d];
+          inside = inside && m >= 0;
+          base += m * out_strides[d];
+        }
+        if (!inside) continue;
+        const T* row = src + r * inner;
+        for (int64_t j = 0; j < inner; ++j)
+          if (last[j] >= 0) dst[base + last[j]] = T(C(dst[base + last[j]]) + C(row[j]));
       }
-      if (inside) dst[off] = T(C(dst[off]) + C(src[i]));
-      for (int d = rank - 1; d >= 0 && ++idx[d] == dy.shape()[d]; --d) idx[d] = 0;
-    }
+    };
+    if (one_to_one) parallel_for(rows, std::max<int64_t>(1, 4096 / std::max<int64_t>(inner, 1)), add_rows);
+    else add_rows(0, rows);
   });
 }
 

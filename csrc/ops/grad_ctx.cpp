@@ -16,7 +16,26 @@ Tensor GradCtx::c(double v, const Tensor& like) {
 }
 
 Tensor GradCtx::sum_to(const Tensor& grad, const Tensor& like) {
-  if (grad.type().is_concrete() && grad.type().dims == like.type().dims) return grad;
+  const TensorType &gt = grad.type(), &lt = like.type();
+  if (gt.is_concrete() && gt.dims == lt.dims) return grad;
+  if (gt.is_concrete() && lt.is_concrete() && gt.dims.size() >= lt.dims.size()) {
+    // Reduced axes around a kept one (a bias over NCHW: N, H and W): the
+    // trailing ones first, as rows (every backend's fastest reduction),
+    // leaves a small tensor for the rest.
+    const size_t rank = gt.dims.size(), lead = rank - lt.dims.size();
+    auto reduced = [&](size_t d) { return d < lead || (lt.dims[d - lead] == 1 && gt.dims[d] != 1); };
+    std::vector<int64_t> trailing;
+    size_t d = rank;
+    while (d > 0 && (reduced(d - 1) || gt.dims[d - 1] == 1)) {
+      if (reduced(d - 1)) trailing.insert(trailing.begin(), int64_t(d - 1));
+      --d;
+    }
+    bool others = false;
+    for (size_t e = 0; e < d; ++e) others = others || reduced(e);
+    if (others && !trailing.empty())
+      return op("sum_to_like",
+                {op("reduce_sum", {grad}, {{"axes", trailing}, {"keepdims", int64_t(1)}}), like});
+  }
   return op("sum_to_like", {grad, like});
 }
 

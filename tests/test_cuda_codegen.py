@@ -201,6 +201,11 @@ def _samples(g, dt):
         "matmul": lambda: [g.matmul(x, g.transpose(v)), g.matmul(v, v, transpose_b=True), g.matmul(j, j)],
         "random_uniform": lambda: [g.random_uniform((3, 4), -1.0, 2.0, dt, seed=5), g.random_uniform((0, 2), dtype=dt)],
         "random_normal": lambda: [g.random_normal((5,), 1.0, 3.0, dt, seed=-7)],
+        "pool2d": lambda: [g.max_pool2d(u, ts.Pool2dDescriptor((2, 3), (1, 2), "SAME")),
+                           g.avg_pool2d(u, ts.Pool2dDescriptor(2, 1, ((1, 0), (0, 1)), "NHWC"))],
+        "pool2d_grad": lambda: list(g.gradients(g.reduce_sum(g.max_pool2d(u, ts.Pool2dDescriptor(2, 1, "SAME"))) +
+                                                g.reduce_sum(g.avg_pool2d(u, ts.Pool2dDescriptor(2, 1, "VALID", "NHWC"))),
+                                                [u]).values()),
         "im2col": lambda: [g._op1("im2col", [u], kernel=[2, 3], strides=[1, 2], dilations=[1, 1], pads=[1, 0, 2, 1])],
         "col2im": lambda: [g._op1("col2im", [g._op1("im2col", [u], kernel=[2, 2], strides=[2, 1], dilations=[1, 2],
                                                    pads=[0, 1, 1, 1])],

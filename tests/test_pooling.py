@@ -6,7 +6,7 @@ import pytest
 
 import tensorstitch as ts
 from gradcheck import check_gradients
-from helpers import run_graph
+from helpers import covers, run_graph
 
 
 def same_pads(n, k, s):
@@ -52,6 +52,7 @@ def random_case(rng):
     return shape, kernel, strides, padding, layout
 
 
+@covers("pool2d", "pool2d_grad")
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pooling_matches_direct_loops(kind):
     rng = np.random.default_rng(31 if kind == "max" else 32)
@@ -74,6 +75,23 @@ def test_pooling_gradients(kind):
         shape = (2, 3, 5, 4) if layout == "NCHW" else (2, 5, 4, 3)
         x = rng.permutation(np.prod(shape)).reshape(shape) / 7.0  # distinct values: no ties for the maximum
         check_gradients(lambda g, a: getattr(g, f"{kind}_pool2d")(a, desc), [x], rng=rng, dynamic_dims=False)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum_and_nan_wins():
+    g = ts.Graph()
+    x = g.placeholder((1, 1, 2, 4), ts.float64)
+    y = g.max_pool2d(x, ts.Pool2dDescriptor(2))
+    dx = g.gradients(g.reduce_sum(y), [x])[x]
+    ties = np.array([[[[1.0, 1.0, 0.0, 3.0], [1.0, 1.0, 3.0, 3.0]]]])
+    out, grad = g.run({x: ties}, [y, dx])
+    np.testing.assert_array_equal(out.numpy(), [[[[1.0, 3.0]]]])
+    np.testing.assert_array_equal(grad.numpy(), [[[[1, 0, 0, 1], [0, 0, 0, 0]]]])
+    with_nan = ties.copy()
+    with_nan[0, 0, 1, 1] = np.nan
+    out, grad = g.run({x: with_nan}, [y, dx])
+    assert np.isnan(out.numpy()[0, 0, 0, 0]) and grad.numpy()[0, 0, 1, 1] == 1 and grad.numpy()[0, 0, 0, 0] == 0
+    with pytest.raises(ts.ShapeError, match=r"pool2d_grad.*not shaped like the pooled float64\(1, 1, 1, 2\)"):
+        g._op1("pool2d_grad", [x, x], mode="max", layout="NCHW", kernel=[2, 2], strides=[2, 2], dilations=[1, 1], pads=[0, 0, 0, 0])
 
 
 def test_two_by_two_max_pool_halves_the_image():

@@ -217,10 +217,8 @@ PoolDim pool_dim(const std::string& where, const Pool2d& d, int k, int64_t in) {
   return p;
 }
 
-// fold(acc, window) over the kernel's windows of x padded with `fill`.
-template <class F>
-Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, const std::string& name, double fill,
-            F fold) {
+// The pool2d op for a descriptor, checked.
+Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, const std::string& name) {
   const std::string where = op + " '" + name + "'";
   const TensorType& t = x.type();
   if (!is_floating(t.dtype)) throw DTypeError(where + ": got " + t.str() + "; expected a float dtype");
@@ -238,28 +236,14 @@ Tensor pool(Graph& g, const Tensor& x, const Pool2d& d, const std::string& op, c
   if (t.dims[size_t(h)] < 0 || t.dims[size_t(h + 1)] < 0)
     throw ShapeError(where + ": the spatial dimensions of " + t.str() + " must be known");
   const PoolDim ph = pool_dim(where, d, 0, t.dims[size_t(h)]), pw = pool_dim(where, d, 1, t.dims[size_t(h + 1)]);
-  std::vector<int64_t> pads(8, 0);
-  pads[size_t(2 * h)] = ph.before;
-  pads[size_t(2 * h + 1)] = ph.after;
-  pads[size_t(2 * h + 2)] = pw.before;
-  pads[size_t(2 * h + 3)] = pw.after;
-  const bool none = std::all_of(pads.begin(), pads.end(), [](int64_t p) { return p == 0; });
-  const Tensor padded =
-      none ? x : op1(g, "pad", {x}, {{"pads", pads}, {"mode", std::string("constant")}, {"value", fill}});
-  std::optional<Tensor> acc;
-  for (int64_t i = 0; i < d.kernel[0]; ++i)
-    for (int64_t j = 0; j < d.kernel[1]; ++j) {
-      std::vector<int64_t> starts(4, 0), ends(4, std::numeric_limits<int64_t>::max()), steps(4, 1);
-      starts[size_t(h)] = i;
-      starts[size_t(h + 1)] = j;
-      ends[size_t(h)] = i + (ph.out - 1) * d.strides[0] + 1;
-      ends[size_t(h + 1)] = j + (pw.out - 1) * d.strides[1] + 1;
-      steps[size_t(h)] = d.strides[0];
-      steps[size_t(h + 1)] = d.strides[1];
-      const Tensor window = op1(g, "slice", {padded}, {{"starts", starts}, {"ends", ends}, {"strides", steps}});
-      acc = acc ? fold(*acc, window) : window;
-    }
-  return *acc;
+  return op1(g, "pool2d", {x},
+             {{"mode", std::string(op == "max_pool2d" ? "max" : "avg")},
+              {"layout", d.layout},
+              {"kernel", std::vector<int64_t>{d.kernel[0], d.kernel[1]}},
+              {"strides", std::vector<int64_t>{d.strides[0], d.strides[1]}},
+              {"dilations", std::vector<int64_t>{1, 1}},
+              {"pads", std::vector<int64_t>{ph.before, ph.after, pw.before, pw.after}}},
+             name);
 }
 
 }  // namespace
@@ -348,23 +332,11 @@ Tensor conv2d_transpose(Graph& g, const Tensor& x, const Tensor& w, const std::v
 }
 
 Tensor max_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name) {
-  const double lowest = -std::numeric_limits<double>::infinity();
-  return op1(g, "identity",
-             {pool(g, x, d, "max_pool2d", name, lowest, [&](const Tensor& a, const Tensor& b) { return op1(g, "maximum", {a, b}); })},
-             {}, name);
+  return pool(g, x, d, "max_pool2d", name);
 }
 
 Tensor avg_pool2d(Graph& g, const Tensor& x, const Pool2d& d, const std::string& name) {
-  auto add = [&](const Tensor& a, const Tensor& b) { return op1(g, "add", {a, b}); };
-  const Tensor sum = pool(g, x, d, "avg_pool2d", name, 0.0, add);
-  // How many input elements each window holds: the same pooling of ones
-  // (constant, so it folds at compile time).
-  const TensorType& t = x.type();
-  Dims ones_dims = t.dims;
-  ones_dims[0] = 1;
-  ones_dims[size_t(d.layout == "NCHW" ? 1 : 3)] = 1;
-  const Tensor count = pool(g, g.constant(NDArray::full(ones_dims, t.dtype, 1.0)), d, "avg_pool2d", name, 0.0, add);
-  return op1(g, "divide", {sum, count}, {}, name);
+  return pool(g, x, d, "avg_pool2d", name);
 }
 
 namespace {

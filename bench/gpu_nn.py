@@ -1,6 +1,6 @@
 """The GPU measurements of the NN ops, peers in the same run: a deep-MNIST
 training step (batch 64 and 512) and 3x3 convolutions forward and backward
-at ResNet shapes. Run on a machine with an NVIDIA GPU:
+at ResNet shapes, in fp32 and with TF32 products. Run on a machine with an NVIDIA GPU:
 ``python bench/gpu_nn.py`` (``--no-compile`` skips torch.compile, which
 takes about a minute). Times are medians of synchronized steps."""
 import os
@@ -27,6 +27,7 @@ def main():
     rows = []
     for batch in (64, 512):
         ours = peer(rows, f"deep-MNIST step, batch {batch}, tensorstitch", lambda: m.mnist_tensorstitch(batch, "cuda"))
+        peer(rows, f"deep-MNIST step, batch {batch}, tensorstitch (TF32)", lambda: m.mnist_tensorstitch(batch, "cuda", True))
         for label, make in (("torch eager", lambda: m.mnist_torch(batch, "cuda")),
                             ("torch.compile", lambda: m.mnist_torch(batch, "cuda", compiled=True)),
                             ("JAX jit", lambda: m.mnist_jax(batch, "cuda"))):
@@ -38,9 +39,11 @@ def main():
     for shape in m.CONV_SHAPES:
         name = "conv3x3 fwd+bwd N={} C={} {}x{} -> {}".format(shape[0], shape[1], shape[2], shape[2], shape[3])
         ours = peer(rows, f"{name}, tensorstitch", lambda: m.conv_tensorstitch(shape, "cuda"), 20)
-        theirs = peer(rows, f"{name}, torch (cuDNN)", lambda: m.conv_torch(shape, "cuda"), 20)
+        ours32 = peer(rows, f"{name}, tensorstitch (TF32)", lambda: m.conv_tensorstitch(shape, "cuda", True), 20)
+        theirs = peer(rows, f"{name}, torch (cuDNN, TF32 allowed: its default)", lambda: m.conv_torch(shape, "cuda"), 20)
         if theirs:
             rows.append(("  tensorstitch / torch", ours / theirs, "x"))
+            rows.append(("  tensorstitch (TF32) / torch", ours32 / theirs, "x"))
     width = max(len(r[0]) for r in rows)
     for name, value, unit in rows:
         print(f"{name:<{width}}  {value:8.3f} {unit}", flush=True)

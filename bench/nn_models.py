@@ -19,7 +19,7 @@ def mnist_batch(batch, seed=0):
     return x, y
 
 
-def mnist_tensorstitch(batch, device):
+def mnist_tensorstitch(batch, device, tf32=False):
     g = ts.Graph()
     x = g.placeholder((batch, 1, 28, 28))
     y = g.placeholder((batch, 10))
@@ -32,7 +32,7 @@ def mnist_tensorstitch(batch, device):
     loss = g.softmax_cross_entropy(f2(h), y, reduction="mean")
     step = ts.optim.SGD(LR).minimize(g, loss)
     exe = g.compile({x: ts.TensorType((batch, 1, 28, 28), ts.float32), y: ts.TensorType((batch, 10), ts.float32)},
-                    [loss], step, device=device)
+                    [loss], step, device=device, tf32=tf32)
     xv, yv = mnist_batch(batch)
     if device != "cpu":  # inputs already on the device, as for the peers
         xv, yv = g.compile({x: ts.TensorType(xv.shape, ts.float32), y: ts.TensorType(yv.shape, ts.float32)},
@@ -112,7 +112,7 @@ def mnist_jax(batch, device):
     return run
 
 
-def conv_tensorstitch(shape, device):
+def conv_tensorstitch(shape, device, tf32=False):
     n, c, s, o = shape
     g = ts.Graph()
     x, w, gy = g.placeholder((n, c, s, s)), g.placeholder((o, c, 3, 3)), g.placeholder((n, o, s, s))
@@ -120,7 +120,7 @@ def conv_tensorstitch(shape, device):
     grads = g.gradients(g.reduce_sum(y * gy), [x, w])
     feeds = {x: ts.TensorType(x.shape, ts.float32), w: ts.TensorType(w.shape, ts.float32),
              gy: ts.TensorType(gy.shape, ts.float32)}
-    exe = g.compile(feeds, [y, grads[x], grads[w]], device=device)
+    exe = g.compile(feeds, [y, grads[x], grads[w]], device=device, tf32=tf32)
     rng = np.random.default_rng(1)
     values = [rng.normal(size=p.shape).astype(np.float32) for p in (x, w, gy)]
     if device != "cpu":

@@ -3,7 +3,10 @@
 // gradient scatters each window's share into its own plane without races,
 // in a fixed order: the first maximum of a window (in tap order; NaN wins)
 // takes its gradient, a mean shares it by the window's count.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
 
 #include "backends/cpu/kernel_table.h"
 #include "ir/scalar_types.h"
@@ -58,6 +61,11 @@ struct Taps {
         channels(p.nchw ? 1 : p.c) {}
   template <class F>
   void each(F fn) const {
+    if (channels == 1) visit<true>(fn);  // NCHW: no channel loop inside the row loop
+    else visit<false>(fn);
+  }
+  template <bool kOne, class F>
+  void visit(F& fn) const {
     for (int64_t oy = 0; oy < g.ho; ++oy)
       for (int64_t i = rows.lo[size_t(oy)]; i < rows.hi[size_t(oy)]; ++i) {
         const int64_t row = (rows.start[size_t(oy)] + i * g.dh) * sy;
@@ -68,7 +76,9 @@ struct Taps {
           while (last > first && cols.start[size_t(last - 1)] + j * g.dw >= g.w) --last;
           for (int64_t ox = first; ox < last; ++ox) {
             const int64_t window = (oy * g.wo + ox) * channels, at = row + (cols.start[size_t(ox)] + j * g.dw) * sx;
-            for (int64_t ch = 0; ch < channels; ++ch) fn(window + ch, at + ch);
+            if constexpr (kOne) fn(window, at);
+            else
+              for (int64_t ch = 0; ch < channels; ++ch) fn(window + ch, at + ch);
           }
         }
       }
@@ -81,19 +91,47 @@ struct Taps {
   int64_t windows() const { return g.ho * g.wo * channels; }
 };
 
-// Per window: its maximum (NaN wins) and the offset of its first occurrence
-// in tap order (-1 for a window over padding alone), in `best` and `at`.
+// take ? a : b without a branch (comparisons of data mispredict half the
+// time, and compilers turn a plain ?: back into a jump).
+template <class V>
+V pick(bool take, V a, V b) {
+  using U = std::conditional_t<sizeof(V) == 4, uint32_t, uint64_t>;
+  static_assert(sizeof(V) == sizeof(U));
+  const U mask = U(0) - U(take);
+  U ua, ub;
+  std::memcpy(&ua, &a, sizeof(V));
+  std::memcpy(&ub, &b, sizeof(V));
+  const U r = (ua & mask) | (ub & ~mask);
+  V out;
+  std::memcpy(&out, &r, sizeof(V));
+  return out;
+}
+
+// Per window: its maximum (NaN wins) and, where `at` is given, the offset
+// of its first occurrence in tap order (-1 for a window over padding
+// alone).
 template <class T, class C>
-void window_maxima(const T* x, const Taps& taps, std::vector<C>& best, std::vector<int64_t>& at) {
+void window_maxima(const T* x, const Taps& taps, std::vector<C>& best, std::vector<int64_t>* at) {
   best.assign(size_t(taps.windows()), C(-INFINITY));
-  at.assign(size_t(taps.windows()), -1);
+  if (!at) {
+    std::vector<unsigned char> nan(size_t(taps.windows()), 0);
+    taps.each([&](int64_t w, int64_t off) {
+      const C v = C(x[off]);
+      best[size_t(w)] = std::max(best[size_t(w)], v);  // maxss: no branch
+      nan[size_t(w)] |= v != v;
+    });
+    for (size_t w = 0; w < nan.size(); ++w)
+      if (nan[w]) best[w] = C(NAN);
+    return;
+  }
+  at->assign(size_t(taps.windows()), -1);
   taps.each([&](int64_t w, int64_t off) {
     const C v = C(x[off]);
     C& m = best[size_t(w)];
-    if (at[size_t(w)] < 0 || v > m || (v != v && m == m)) {
-      m = v;
-      at[size_t(w)] = off;
-    }
+    int64_t& a = (*at)[size_t(w)];
+    const bool take = (a < 0) | (v > m) | ((v != v) & (m == m));
+    m = pick(take, v, m);
+    a = pick(take, off, a);
   });
 }
 
@@ -106,9 +144,8 @@ void pool_kernel(KernelCtx& k) {
       using C = compute_t<T>;
       for_each_plane(p, k.in[0].data_as<T>(), k.out[0].data_as<T>(), [&](const T* x, T* y, int64_t) {
         std::vector<C> value;
-        std::vector<int64_t> at;
         if (p.max) {
-          window_maxima(x, taps, value, at);
+          window_maxima(x, taps, value, static_cast<std::vector<int64_t>*>(nullptr));
         } else {
           value.assign(size_t(taps.windows()), C(0));
           taps.each([&](int64_t w, int64_t off) { value[size_t(w)] += C(x[off]); });
@@ -134,7 +171,7 @@ void pool_grad_kernel(KernelCtx& k) {
         std::vector<C> acc(static_cast<size_t>(plane), C(0)), best;
         std::vector<int64_t> at;
         if (p.max) {
-          window_maxima(x, taps, best, at);
+          window_maxima(x, taps, best, &at);
           for (int64_t w = 0; w < taps.windows(); ++w)
             if (at[size_t(w)] >= 0) acc[size_t(at[size_t(w)])] += C(dy[w]);
         } else {

@@ -90,11 +90,16 @@ std::string grid_loop(const char* var, int64_t n) {
 std::string divisor(int64_t v) { return std::to_string(v > 0 ? v : 1) + "LL"; }
 
 std::string coords(const Dims& dims, const std::string& var, const std::string& prefix) {
+  // Below 2^31 elements the splitting runs in 32 bits: a division by a
+  // constant is a multiply and shift there, several instructions in 64.
+  const bool narrow = num_elements(dims) < (int64_t(1) << 31);
+  const std::string suffix = narrow ? "u" : "LL";
   std::ostringstream s;
-  s << "    long long rem_" << prefix << " = " << var << ";\n";
+  s << "    " << (narrow ? "unsigned int" : "long long") << " rem_" << prefix << " = " << var << ";\n";
   for (size_t d = dims.size(); d-- > 0;) {
-    s << "    const long long " << prefix << d << " = rem_" << prefix << " % " << divisor(dims[d]) << "; rem_" << prefix
-      << " /= " << divisor(dims[d]) << ";\n";
+    const std::string by = std::to_string(dims[d] > 0 ? dims[d] : 1) + suffix;
+    s << "    const long long " << prefix << d << " = rem_" << prefix << " % " << by << "; rem_" << prefix << " /= " << by
+      << ";\n";
   }
   s << "    (void)rem_" << prefix << ";\n";
   return s.str();

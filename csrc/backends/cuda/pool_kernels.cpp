@@ -1,6 +1,8 @@
 // CUDA kernels of pool2d and pool2d_grad (ops/pool.cpp): a thread per output
 // element; the gradient gathers, as on the host (the first maximum of a
 // window takes its gradient; means share it by the window's count).
+#include <algorithm>
+
 #include "backends/cuda/op_kernels.h"
 #include "ops/patches.h"
 
@@ -77,11 +79,13 @@ OpSource pool2d_grad(const KernelDesc& k) {
     << (p.nchw ? 3 : 2) << ";\n";
   s << "    const " << storage(dt) << "* base = in0 + img * " << xs[0] << " + ch * " << xs[1] << ";\n";
   s << "    const long long self = y * " << xs[2] << " + x * " << xs[3] << ";\n    R acc = R(0);\n";
-  s << "    for (long long ky = 0; ky < " << g.kh << "; ++ky) {\n"
-    << "      const long long ty = y + " << g.pt << " - ky * " << g.dh << ";\n"
+  // Window arithmetic in 32 bits where the image's sizes allow.
+  const char* small = std::max(g.h + g.pt, g.w + g.pl) < (int64_t(1) << 30) ? "int" : "long long";
+  s << "    for (int ky = 0; ky < " << g.kh << "; ++ky) {\n"
+    << "      const " << small << " ty = y + " << g.pt << " - ky * " << g.dh << ";\n"
     << "      if (ty < 0 || ty % " << g.sh << " || ty / " << g.sh << " >= " << g.ho << ") continue;\n"
-    << "      for (long long kx = 0; kx < " << g.kw << "; ++kx) {\n"
-    << "        const long long tx = x + " << g.pl << " - kx * " << g.dw << ";\n"
+    << "      for (int kx = 0; kx < " << g.kw << "; ++kx) {\n"
+    << "        const " << small << " tx = x + " << g.pl << " - kx * " << g.dw << ";\n"
     << "        if (tx < 0 || tx % " << g.sw << " || tx / " << g.sw << " >= " << g.wo << ") continue;\n"
     << "        const long long oy = ty / " << g.sh << ", ox = tx / " << g.sw << ";\n";
   s << window(p, xs, "        ");

@@ -206,9 +206,7 @@ def _samples(g, dt):
         "pool2d_grad": lambda: list(g.gradients(g.reduce_sum(g.max_pool2d(u, ts.Pool2dDescriptor(2, 1, "SAME"))) +
                                                 g.reduce_sum(g.avg_pool2d(u, ts.Pool2dDescriptor(2, 1, "VALID", "NHWC"))),
                                                 [u]).values()),
-        "im2col": lambda: [g._op1("im2col", [u], kernel=[2, 3], strides=[1, 2], dilations=[1, 1], pads=[1, 0, 2, 1]),
-                           g._op1("im2col", [u], kernel=[2, 2], strides=[1, 1], dilations=[1, 1], pads=[0, 1, 1, 0],
-                                  layout="NCHW")],
+        "im2col": lambda: [g._op1("im2col", [u], kernel=[2, 3], strides=[1, 2], dilations=[1, 1], pads=[1, 0, 2, 1])],
         "col2im": lambda: [g._op1("col2im", [g._op1("im2col", [u], kernel=[2, 2], strides=[2, 1], dilations=[1, 2],
                                                    pads=[0, 1, 1, 1])],
                                   kernel=[2, 2], strides=[2, 1], dilations=[1, 2], pads=[0, 1, 1, 1], size=[2, 3])],

@@ -268,12 +268,10 @@ Tensor conv2d(Graph& g, const Tensor& x_in, const Tensor& w_in, const Conv2d& d,
   for (int k = 0; k < 2; ++k)
     if (d.strides[size_t(k)] < 1 || d.dilations[size_t(k)] < 1)
       throw ShapeError(where + ": strides and dilations must be >= 1");
-  // HWIO weights; im2col reads either layout and writes NHWC patches.
-  const bool nchw = d.data_layout == "NCHW";
-  const Tensor& x = x_in;
+  // Work in NHWC with HWIO weights.
+  const Tensor x = d.data_layout == "NCHW" ? permute(g, x_in, {0, 2, 3, 1}) : x_in;
   const Tensor w = d.weights_layout == "OIHW" ? permute(g, w_in, {2, 3, 1, 0}) : w_in;
-  const Dims& ws = w.type().dims;
-  const Dims xs = nchw ? Dims{xt.dims[0], xt.dims[2], xt.dims[3], xt.dims[1]} : xt.dims;  // as NHWC
+  const Dims &xs = x.type().dims, &ws = w.type().dims;
   const int64_t channels = xs[3], kh = ws[0], kw = ws[1], per_group = ws[2], out_channels = ws[3], groups = d.groups;
   if (xs[1] < 0 || xs[2] < 0 || channels < 0) throw ShapeError(where + ": the spatial and channel dimensions of x must be known");
   for (int64_t v : ws)
@@ -296,8 +294,7 @@ Tensor conv2d(Graph& g, const Tensor& x_in, const Tensor& w_in, const Conv2d& d,
                           {{"kernel", std::vector<int64_t>{kh, kw}},
                            {"strides", std::vector<int64_t>{d.strides[0], d.strides[1]}},
                            {"dilations", std::vector<int64_t>{d.dilations[0], d.dilations[1]}},
-                           {"pads", std::vector<int64_t>{ph.before, ph.after, pw.before, pw.after}},
-                           {"layout", d.data_layout}});
+                           {"pads", std::vector<int64_t>{ph.before, ph.after, pw.before, pw.after}}});
   const int64_t og = out_channels / groups, taps = kh * kw;
   auto reshape = [&](const Tensor& t, std::vector<int64_t> shape) { return op1(g, "reshape", {t}, {{"shape", shape}}); };
   Tensor rows;

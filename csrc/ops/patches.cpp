@@ -1,10 +1,10 @@
 // im2col and col2im: the patch extraction under convolution. im2col(x) of an
-// NHWC (or, with layout "NCHW", NCHW) image gives, per output pixel, its window's values in (kh, kw, c)
+// NHWC image gives, per output pixel, its window's values in (kh, kw, c)
 // order, zeros where the window hangs over the padding: (N, Ho, Wo,
 // kh * kw * C). col2im is its adjoint (each image element sums the patch
 // entries that copied it), so each is the other's gradient. Attributes:
 // kernel (kh, kw), strides, dilations, pads (top, bottom, left, right), and
-// layout, and for col2im the image's size (H, W).
+// for col2im the image's size (H, W).
 #include "ops/grad_ctx.h"
 #include "ops/infer_util.h"
 #include "ops/patches.h"
@@ -42,32 +42,22 @@ PatchGeometry patch_geometry(const detail::Node& n, int64_t h, int64_t w) {
   return g;
 }
 
-bool patches_nchw(const detail::Node& n) {
-  if (!n.attrs.count("layout")) return false;
-  InferCtx c{n, {}};
-  const std::string& layout = c.s("layout");
-  if (layout != "NCHW" && layout != "NHWC") c.fail("unknown layout '" + layout + "'; expected 'NCHW' or 'NHWC'");
-  return layout == "NCHW";
-}
-
 namespace {
 
 using Grads = std::vector<Tensor>;
 
 void expect_4d_float(InferCtx& c, const TensorType& t) {
   expect_dtype(c, is_floating(t.dtype), t, "a floating dtype");
-  if (t.ranked && t.dims.size() != 4) c.fail("expected a 4-D image; got " + t.str());
+  if (t.ranked && t.dims.size() != 4) c.fail("expected a 4-D NHWC tensor; got " + t.str());
 }
 
 std::vector<TensorType> infer_im2col(InferCtx& c) {
   const TensorType& x = c.in[0];
   expect_4d_float(c, x);
   if (!x.ranked) return {unranked(x.dtype)};
-  const bool nchw = patches_nchw(c.node);
-  const PatchGeometry g = patch_geometry(c.node, x.dims[nchw ? 2 : 1], x.dims[nchw ? 3 : 2]);
-  const int64_t channels = x.dims[nchw ? 1 : 3];
+  const PatchGeometry g = patch_geometry(c.node, x.dims[1], x.dims[2]);
   int64_t depth = -1;
-  if (channels >= 0 && __builtin_mul_overflow(g.kh * g.kw, channels, &depth)) c.fail("the patch size overflows");
+  if (x.dims[3] >= 0 && __builtin_mul_overflow(g.kh * g.kw, x.dims[3], &depth)) c.fail("the patch size overflows");
   const TensorType out = ranked({x.dims[0], g.ho, g.wo, depth}, x.dtype);
   if (out.is_concrete()) num_elements(out.dims);  // overflow check
   return {out};
@@ -85,26 +75,21 @@ std::vector<TensorType> infer_col2im(InferCtx& c) {
   if ((cols.dims[1] >= 0 && cols.dims[1] != g.ho) || (cols.dims[2] >= 0 && cols.dims[2] != g.wo))
     c.fail("patches " + cols.str() + " are not those of a " + dims_str(size) + " image (expected " +
            std::to_string(g.ho) + " x " + std::to_string(g.wo) + " windows)");
-  const int64_t channels = depth < 0 ? -1 : depth / per;
-  return {ranked(patches_nchw(c.node) ? Dims{cols.dims[0], channels, size[0], size[1]}
-                                      : Dims{cols.dims[0], size[0], size[1], channels},
-                 cols.dtype)};
+  return {ranked({cols.dims[0], size[0], size[1], depth < 0 ? -1 : depth / per}, cols.dtype)};
 }
 
 Attrs geometry_attrs(const GradCtx& c) {
   Attrs a;
   for (const char* key : {"kernel", "strides", "dilations", "pads"}) a[key] = c.ints(key);
-  if (c.has("layout")) a["layout"] = c.s("layout");
   return a;
 }
 
 Grads g_im2col(GradCtx& c) {
   Attrs a = geometry_attrs(c);
   const TensorType& x = c.x[0].type();
-  const int h = patches_nchw(c.node) ? 2 : 1;
-  if (!x.ranked || x.dims[size_t(h)] < 0 || x.dims[size_t(h + 1)] < 0)
+  if (!x.ranked || x.dims[1] < 0 || x.dims[2] < 0)
     throw ShapeError(detail::describe(c.node) + ": its gradient needs the image's height and width; got " + x.str());
-  a["size"] = Dims{x.dims[size_t(h)], x.dims[size_t(h + 1)]};
+  a["size"] = Dims{x.dims[1], x.dims[2]};
   return {c.op("col2im", {c.dy[0]}, a)};
 }
 

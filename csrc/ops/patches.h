@@ -19,9 +19,6 @@ struct PatchGeometry {
 // naming the node for bad attributes or a kernel larger than the padded image.
 PatchGeometry patch_geometry(const detail::Node& n, int64_t h, int64_t w);
 
-// Whether an im2col / col2im node's image is NCHW (its "layout"; NHWC when absent).
-bool patches_nchw(const detail::Node& n);
-
 // pool2d's view of an image (ops/pool.cpp): its layout, mode and windows.
 struct PoolShape {
   bool nchw = true, max = true;

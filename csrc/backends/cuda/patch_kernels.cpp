@@ -9,20 +9,11 @@
 namespace ts::cuda {
 namespace {
 
-// Where channel `ch` of pixel (img, y, x) of an image is, by layout.
-std::string pixel(bool nchw, const PatchGeometry& g, int64_t c) {
-  std::ostringstream s;
-  if (nchw) s << "((img * " << c << " + ch) * " << g.h << " + y) * " << g.w << " + x";
-  else s << "((img * " << g.h << " + y) * " << g.w << " + x) * " << c << " + ch";
-  return s.str();
-}
-
 OpSource im2col(const KernelDesc& k) {
   const Dims& x = k.inputs[0].type.dims;
-  const bool nchw = patches_nchw(*k.node);
-  const PatchGeometry g = patch_geometry(*k.node, x[nchw ? 2 : 1], x[nchw ? 3 : 2]);
+  const PatchGeometry g = patch_geometry(*k.node, x[1], x[2]);
   const Dims& out = k.outputs[0].dims;
-  const int64_t n = num_elements(out), c = x[nchw ? 1 : 3];
+  const int64_t n = num_elements(out), c = x[3];
   OpSource src;
   src.blocks = blocks_for(n);
   std::ostringstream s;
@@ -32,7 +23,7 @@ OpSource im2col(const KernelDesc& k) {
     << "    const long long y = oy * " << g.sh << " - " << g.pt << " + ky * " << g.dh << ", x = ox * " << g.sw << " - "
     << g.pl << " + kx * " << g.dw << ";\n"
     << "    const bool inside = y >= 0 && y < " << g.h << " && x >= 0 && x < " << g.w << ";\n"
-    << "    out0[i] = inside ? in0[" << pixel(nchw, g, c) << "] : "
+    << "    out0[i] = inside ? in0[((img * " << g.h << " + y) * " << g.w << " + x) * " << c << " + ch] : "
     << "(" << storage(k.outputs[0].dtype) << ")0;\n  }\n";
   src.body = s.str();
   return src;
@@ -40,9 +31,8 @@ OpSource im2col(const KernelDesc& k) {
 
 OpSource col2im(const KernelDesc& k) {
   const Dims& out = k.outputs[0].dims;
-  const bool nchw = patches_nchw(*k.node);
-  const PatchGeometry g = patch_geometry(*k.node, out[nchw ? 2 : 1], out[nchw ? 3 : 2]);
-  const int64_t n = num_elements(out), c = out[nchw ? 1 : 3];
+  const PatchGeometry g = patch_geometry(*k.node, out[1], out[2]);
+  const int64_t n = num_elements(out), c = out[3];
   const DType dt = k.outputs[0].dtype, compute = compute_of(dt);
   // Window arithmetic in 32 bits where the image's sizes allow.
   const char* small = std::max(g.h + g.pt, g.w + g.pl) < (int64_t(1) << 30) ? "int" : "long long";
@@ -51,7 +41,7 @@ OpSource col2im(const KernelDesc& k) {
   std::ostringstream s;
   s << "  typedef " << register_type(compute) << " R;\n";
   s << "  " << grid_loop("i", n) << " {\n" << coords(out, "i", "q")
-    << (nchw ? "    const long long img = q0, ch = q1, y = q2, x = q3;\n" : "    const long long img = q0, y = q1, x = q2, ch = q3;\n")
+    << "    const long long img = q0, y = q1, x = q2, ch = q3;\n"
     << "    R acc = R(0);\n"
     << "    for (int ky = 0; ky < " << g.kh << "; ++ky) {\n"
     << "      const " << small << " ty = y + " << g.pt << " - ky * " << g.dh << ";\n"

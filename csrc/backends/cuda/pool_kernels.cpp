@@ -35,6 +35,21 @@ std::string value_macro(DType dt, DType compute) {
   return "#define VALUE(e) (" + load_expr(dt, "e", register_type(compute)) + ")\n";
 }
 
+// The kernel's opening: a thread per element of `dims` (an image in p's
+// layout), its coordinates named img, ch, `row` and `col`, and `base`, the
+// input's plane of that image and channel.
+std::string per_element(const PoolShape& p, const Dims& dims, const char* row, const char* col, DType dt,
+                        const std::array<int64_t, 4>& xs) {
+  const DType compute = compute_of(dt);
+  std::ostringstream s;
+  s << value_macro(dt, compute) << "  typedef " << register_type(compute) << " R;\n";
+  s << "  " << grid_loop("e", num_elements(dims)) << " {\n" << coords(dims, "e", "q");
+  s << "    const long long img = q0, ch = q" << (p.nchw ? 1 : 3) << ", " << row << " = q" << (p.nchw ? 2 : 1) << ", "
+    << col << " = q" << (p.nchw ? 3 : 2) << ";\n";
+  s << "    const " << storage(dt) << "* base = in0 + img * " << xs[0] << " + ch * " << xs[1] << ";\n";
+  return s.str();
+}
+
 OpSource pool2d(const KernelDesc& k) {
   const PoolShape p = pool_shape(*k.node, k.inputs[0].type.dims);
   const auto xs = p.strides(p.g.h, p.g.w);
@@ -44,12 +59,7 @@ OpSource pool2d(const KernelDesc& k) {
   OpSource src;
   src.blocks = blocks_for(n);
   std::ostringstream s;
-  s << value_macro(dt, compute) << "  typedef " << register_type(compute) << " R;\n";
-  s << "  " << grid_loop("e", n) << " {\n" << coords(out, "e", "o");
-  s << "    const long long img = o0, ch = o" << (p.nchw ? 1 : 3) << ", oy = o" << (p.nchw ? 2 : 1) << ", ox = o"
-    << (p.nchw ? 3 : 2) << ";\n";
-  s << "    const " << storage(dt) << "* base = in0 + img * " << xs[0] << " + ch * " << xs[1] << ";\n";
-  s << window(p, xs, "    ");
+  s << per_element(p, out, "oy", "ox", dt, xs) << window(p, xs, "    ");
   if (p.max) {
     s << "    out0[e] = " << store_expr(dt, "m", compute) << ";\n";
   } else {
@@ -73,11 +83,7 @@ OpSource pool2d_grad(const KernelDesc& k) {
   OpSource src;
   src.blocks = blocks_for(n);
   std::ostringstream s;
-  s << value_macro(dt, compute) << "  typedef " << register_type(compute) << " R;\n";
-  s << "  " << grid_loop("e", n) << " {\n" << coords(out, "e", "q");
-  s << "    const long long img = q0, ch = q" << (p.nchw ? 1 : 3) << ", y = q" << (p.nchw ? 2 : 1) << ", x = q"
-    << (p.nchw ? 3 : 2) << ";\n";
-  s << "    const " << storage(dt) << "* base = in0 + img * " << xs[0] << " + ch * " << xs[1] << ";\n";
+  s << per_element(p, out, "y", "x", dt, xs);
   s << "    const long long self = y * " << xs[2] << " + x * " << xs[3] << ";\n    R acc = R(0);\n";
   // Window arithmetic in 32 bits where the image's sizes allow.
   const char* small = std::max(g.h + g.pt, g.w + g.pl) < (int64_t(1) << 30) ? "int" : "long long";

@@ -9,7 +9,7 @@ from .graph import Graph
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor
 from .serialization import load_variables, save_variables
-from . import nn, optim
+from . import datasets, nn, optim
 from . import _cuda_libs  # tells the core where the CUDA libraries are
 
 Error = _core.Error

@@ -1,0 +1,39 @@
+"""The examples' short versions: the MNIST trainer on a small synthetic
+digit set (its curve saved as PNG), and its bad arguments."""
+import numpy as np
+import pytest
+
+from tensorstitch.examples import mnist
+
+
+def synthetic_digits(path, n=1200, seed=0):
+    """Ten classes a classifier can learn quickly: each lights its own
+    3x3 block of the image, over noise."""
+    rng = np.random.default_rng(seed)
+
+    def images(count):
+        labels = rng.integers(0, 10, count)
+        x = rng.random((count, 28, 28), dtype=np.float32) * 0.3
+        for i, label in enumerate(labels):
+            r, c = 2 + 8 * (label // 4), 2 + 6 * (label % 4)
+            x[i, r:r + 3, c:c + 3] = 1.0
+        return x, labels
+
+    parts = [images(n), images(200), images(300)]
+    np.savez(path, **dict(zip(["train_images", "train_labels", "validation_images", "validation_labels",
+                                "test_images", "test_labels"], [a for p in parts for a in p])))
+
+
+def test_mnist_example_learns_and_plots(tmp_path, monkeypatch):
+    monkeypatch.setenv("TENSORSTITCH_CACHE_DIR", str(tmp_path / "cache"))
+    synthetic_digits(tmp_path / "digits.npz")
+    plot = tmp_path / "curve.png"
+    accuracy = mnist.main(["--data", str(tmp_path / "digits.npz"), "--iterations", "40", "--batch", "32",
+                           "--eval-every", "20", "--plot", str(plot), "--device", "cpu", "--quiet"])
+    assert accuracy > 0.9
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mnist_example_refuses_bad_arguments(tmp_path):
+    with pytest.raises(SystemExit):
+        mnist.main(["--iterations", "0", "--data", str(tmp_path)])

@@ -1,9 +1,11 @@
 """The examples' short versions: the MNIST trainer on a small synthetic
-digit set (its curve saved as PNG), and its bad arguments."""
+digit set (its curve saved as PNG), the GeLU with its op-by-op twin, and bad
+arguments."""
 import numpy as np
 import pytest
 
-from tensorstitch.examples import mnist
+import tensorstitch as ts
+from tensorstitch.examples import gelu, mnist
 
 
 def synthetic_digits(path, n=1200, seed=0):
@@ -37,3 +39,22 @@ def test_mnist_example_learns_and_plots(tmp_path, monkeypatch):
 def test_mnist_example_refuses_bad_arguments(tmp_path):
     with pytest.raises(SystemExit):
         mnist.main(["--iterations", "0", "--data", str(tmp_path)])
+
+
+def test_gelu_example_compares_stitched_and_op_by_op(capsys):
+    speedup = gelu.main(["--rows", "64", "--columns", "32", "--repeat", "2", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert speedup > 0 and "executable: 1 kernel," in out and "op by op (5 kernels)" in out
+
+
+def test_fusion_is_a_compile_option():
+    g = ts.Graph()
+    x = g.placeholder((-1, 8), ts.float32)
+    y = gelu.gelu(g, x)
+    types = {x: ts.TensorType((-1, 8), ts.float32)}
+    fused, unfused = g.compile(types, [y]), g.compile(types, [y], fusion=False)
+    v = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    np.testing.assert_allclose(fused.run([v])[0].numpy(), unfused.run([v])[0].numpy(), rtol=1e-6)
+    assert "1 kernel," in fused.explain() and "5 kernels," in unfused.explain()
+    with pytest.raises(TypeError, match="'fusion' must be True or False"):
+        g.compile(types, [y], fusion="no")

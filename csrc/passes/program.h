@@ -41,6 +41,7 @@ struct Program {
   std::vector<int> targets;                    // tensor ids
   std::vector<int> target_ops;                 // node ids
   bool allow_tf32 = false;                     // float32 products may use TF32 (lowered into matmul kernels)
+  bool fusion = true;                          // false: every node its own region
   std::unordered_map<int, int> alias;          // tensor id -> tensor id with the same value
   std::vector<Region> regions;                 // after fuse(), in execution order
   // After lower(): per region, its kernel description (nullptr: no kernel).

@@ -378,10 +378,10 @@ PYBIND11_MODULE(_core, m) {
       .def("gradients", &Graph::gradients)
       .def("compile", [](Graph& g, const std::vector<std::tuple<Tensor, py::object, DType>>& feeds,
                          const std::vector<Tensor>& targets, const std::vector<Operation>& ops, const Device& dev,
-                         bool tf32) {
+                         bool tf32, bool fusion) {
         std::vector<std::pair<Tensor, TensorType>> f;
         for (auto& [t, shape, dt] : feeds) f.emplace_back(t, make_type(shape, dt));
-        return g.compile(f, targets, ops, dev, tf32);
+        return g.compile(f, targets, ops, dev, tf32, fusion);
       })
       .def("run", [](Graph& g, const std::vector<std::pair<Tensor, NDArray>>& feeds, const std::vector<Tensor>& targets,
                      const std::vector<Operation>& ops, const Device& dev) {

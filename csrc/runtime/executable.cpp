@@ -232,6 +232,7 @@ std::shared_ptr<const Plan> ExecutableData::plan_for(const std::vector<TensorTyp
       for (const Tensor& t : targets) p.targets.push_back(t.id());
       p.target_ops = target_ops;
       p.allow_tf32 = tf32;
+      p.fusion = fusion;
       // steps() and explain() may read the entry meanwhile.
       std::atomic_store(&entry->plan, std::shared_ptr<const Plan>(std::make_shared<const Plan>(
                                           build_plan(std::move(p), *backend, kernels))));
@@ -417,9 +418,10 @@ std::string Executable::explain() const {
 }
 
 Executable Graph::compile(const std::vector<std::pair<Tensor, TensorType>>& feeds, const std::vector<Tensor>& targets,
-                          const std::vector<Operation>& target_ops, Device device, bool tf32) {
+                          const std::vector<Operation>& target_ops, Device device, bool tf32, bool fusion) {
   auto d = detail::make_executable(d_, feeds, targets, target_ops, device);
   d->tf32 = tf32;
+  d->fusion = fusion;
   bool concrete = true;
   for (const TensorType& t : d->feed_types) concrete = concrete && t.is_concrete();
   if (concrete) d->plan_for(d->feed_types);  // compile errors surface here, not at the first run

@@ -21,6 +21,7 @@ struct ExecutableData {
   std::vector<int> target_ops;
   Device device;
   bool tf32 = false;           // float32 matmuls may use TF32
+  bool fusion = true;          // stitch ops into kernels (false: one kernel per op)
   // Asynchronous runs in flight at once (launched, not finished): a few
   // overlap host and device work; more would only hold device memory.
   RunOrder in_flight{4};

@@ -187,7 +187,7 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
   fold(p);
   cse(p);
   schedule(p);
-  fuse(p, fusion_enabled());
+  fuse(p, p.fusion && fusion_enabled());
   lower(p);
 
   Plan plan;
@@ -247,6 +247,7 @@ Plan build_plan(Program p, Backend& backend, KernelCache& cache) {
         q.feed_types = body_param_types(*body, in_types);
         q.targets = body->results;
         q.allow_tf32 = p.allow_tf32;
+        q.fusion = p.fusion;
         bodies.emplace_back(plan.steps.size(), std::move(q));
       }
     }

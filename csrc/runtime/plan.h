@@ -56,8 +56,8 @@ struct Plan {
 
 // Runs the compile pipeline (prune, specialize, fold, cse, schedule, fuse,
 // lower), has `backend` compile each distinct kernel (through `cache`), and
-// lays out slots and memory. TENSORSTITCH_FUSION=0 in the environment turns
-// fusion off.
+// lays out slots and memory. Fusion is off where the program says so, or
+// everywhere with TENSORSTITCH_FUSION=0 in the environment.
 Plan build_plan(Program p, Backend& backend, KernelCache& cache);
 
 }  // namespace ts

@@ -61,7 +61,8 @@ def _axes(axes):
 # Attributes that are numbers, not integers; single integers; and yes/no flags.
 _FLOAT_ATTRS = frozenset({"value", "low", "high", "mean", "stddev"})
 _INT_ATTRS = frozenset({"axis", "k", "depth", "count", "trailing", "seed"})
-_FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse", "tf32"})
+_FLAG_ATTRS = frozenset({"transpose_a", "transpose_b", "keepdims", "descending", "exclusive", "reverse", "tf32",
+                         "fusion"})
 
 
 def _where(op, name):
@@ -971,12 +972,14 @@ class Graph:
 
     def compile(self, feeds: Optional[Dict[Tensor, Any]] = None, targets: Union[Tensor, Sequence[Tensor]] = (),
                 target_ops: Sequence[Union[Operation, Tensor]] = (), device: Any = None,
-                tf32: bool = False) -> Executable:
+                tf32: bool = False, fusion: bool = True) -> Executable:
         """Compile for the given feed types (``{placeholder: ts.TensorType}``);
         -1 dims stay open and specialize per concrete shape on each run.
         ``tf32=True`` lets float32 matmuls use TF32 tensor cores on GPUs that
         have them (faster, with 10-bit mantissas in the products;
-        ``TENSORSTITCH_TF32=1`` turns it on everywhere)."""
+        ``TENSORSTITCH_TF32=1`` turns it on everywhere). ``fusion=False``
+        runs every op as its own kernel (what stitching saves, measured;
+        ``TENSORSTITCH_FUSION=0`` turns fusion off everywhere)."""
         targets, _ = _targets(targets)
         feeds = feeds or {}
         order, types = [], []
@@ -986,8 +989,9 @@ class Graph:
             order.append(ph)
             types.append((ph._t, None if t.shape is None else list(t.shape), t.dtype))
         ops = [unwrap_op(o, self) for o in target_ops]
+        flags = _attrs("compile", {"tf32": tf32, "fusion": fusion})
         exe = self._g.compile(types, [self._target(t) for t in targets], ops, resolve_device(device),
-                              bool(_attrs("compile", {"tf32": tf32}).get("tf32")))
+                              bool(flags.get("tf32")), bool(flags.get("fusion")))
         return Executable(exe, order, self)
 
     def _target(self, t):

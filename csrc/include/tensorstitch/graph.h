@@ -51,10 +51,12 @@ class Graph {
 
   // `tf32`: float32 matmuls may use TF32 tensor cores (on GPUs that have
   // them; TENSORSTITCH_TF32=1 turns it on for every executable).
+  // `fusion`: stitch ops into kernels; false runs one kernel per op (to
+  // measure what stitching gains; TENSORSTITCH_FUSION=0 does it everywhere).
   Executable compile(const std::vector<std::pair<Tensor, TensorType>>& feeds,
                      const std::vector<Tensor>& targets,
                      const std::vector<Operation>& target_ops = {},
-                     Device device = default_device(), bool tf32 = false);
+                     Device device = default_device(), bool tf32 = false, bool fusion = true);
   // compile() with the feeds' concrete types, cached per signature, then run.
   std::vector<NDArray> run(const std::vector<std::pair<Tensor, NDArray>>& feeds,
                            const std::vector<Tensor>& targets,

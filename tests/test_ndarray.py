@@ -63,3 +63,16 @@ def test_devices():
     gpus = [d for d in ts.devices() if d.kind == "cuda"]
     assert ts.default_device() == (gpus[0] if gpus else ts.Device("cpu"))
     assert str(ts.Device("cuda:1")) == "cuda:1"
+
+
+def test_asarray_copies_to_a_device():
+    gpus = [d for d in ts.devices() if d.kind == "cuda"]
+    v = np.arange(6, dtype=np.float32).reshape(2, 3)
+    if not gpus:
+        with pytest.raises(ts.DeviceError, match="device 'cuda:0' is not available; available: cpu"):
+            ts.asarray(v, device="cuda")
+        return
+    a = ts.asarray(v, device="cuda", dtype=ts.float64)
+    assert a.device == gpus[0] and a.dtype == ts.float64
+    np.testing.assert_array_equal(np.asarray(a), v)
+    assert ts.asarray(a, device="cuda") is a

@@ -264,7 +264,11 @@ PYBIND11_MODULE(_core, m) {
       })
       .def("__dlpack__", [](const NDArray& a, py::kwargs) { return to_dlpack(a); })
       .def_static("_from_dlpack", &from_dlpack)
-      .def("_data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.data()); });
+      .def("_data_ptr", [](const NDArray& a) { return reinterpret_cast<uintptr_t>(a.data()); })
+      .def("_to_device", [](const NDArray& a, const Device& d) {
+        py::gil_scoped_release nogil;
+        return copy_to(a, d);
+      });
 
   operation
       .def_property_readonly("id", &Operation::id)

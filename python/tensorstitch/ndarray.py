@@ -100,11 +100,16 @@ def asarray(obj, device=None, dtype=None):
 
     Zero-copy when ``obj`` is C-contiguous CPU memory of a supported dtype and
     no conversion is asked for; otherwise the data are copied. ``dtype``
-    converts (``ts.bfloat16`` from any float array).
+    converts (``ts.bfloat16`` from any float array). ``device`` (e.g.
+    ``"cuda"``) copies the result there.
     """
     dev = _resolve_device(device)
     if dev is not None and dev.kind != "cpu":
-        raise _core.DeviceError(f"asarray: device '{dev}' is not available; available: cpu")
+        if dev not in _core.devices():
+            names = ", ".join(str(d) for d in _core.devices())
+            raise _core.DeviceError(f"asarray: device '{dev}' is not available; available: {names}")
+        arr = asarray(obj, None, dtype)
+        return arr if arr.device == dev else arr._to_device(dev)
     if isinstance(obj, NDArray):
         if dtype is None or as_dtype(dtype) == obj.dtype:
             return obj

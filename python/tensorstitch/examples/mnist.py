@@ -41,13 +41,16 @@ def deep_net(g, x):
     return f2(g.relu(f1(g.reshape(h, [-1, 7 * 7 * 64]))))
 
 
-def build(deep, learning_rate):
-    """The graph: (images, labels, logits, loss, the SGD assignments)."""
+def build(deep, learning_rate, momentum):
+    """The graph: (images, labels, logits, loss, the update assignments)."""
     g = ts.Graph()
     x = g.placeholder((-1, 1, 28, 28), name="images")
     y = g.placeholder((-1, 10), name="labels")
     logits = (deep_net if deep else small_net)(g, x)
     loss = g.softmax_cross_entropy(logits, y, reduction="mean")
+    if momentum:
+        return g, x, y, logits, loss, ts.optim.SGD(learning_rate, momentum).minimize(g, loss)
+    # Plain SGD spelled out: a gradient per variable, an assignment per update.
     variables = g.variables()
     grads = g.gradients(loss, variables)
     updates = [g.assign(v, g.sgd(learning_rate, v, grads[v])) for v in variables]
@@ -92,7 +95,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--learning-rate", type=float, default=None, help="default: 0.2 (small net), 0.05 (--deep)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="default: 0.2 (small net), 0.01 (--deep)")
+    parser.add_argument("--momentum", type=float, default=None, help="SGD momentum; default: 0 (small net), 0.9 (--deep)")
     parser.add_argument("--deep", action="store_true", help="train the deeper two-convolution net")
     parser.add_argument("--eval-every", type=int, default=50, help="iterations between test-accuracy points")
     parser.add_argument("--plot", default="mnist_accuracy.png", help="where to save the accuracy curve ('' to skip)")
@@ -104,9 +108,10 @@ def main(argv=None):
         parser.error("--iterations, --batch and --eval-every must be positive")
     device = ts.Device(args.device) if args.device else ts.default_device()
     data = ts.datasets.mnist(args.data)
-    lr = args.learning_rate if args.learning_rate is not None else (0.05 if args.deep else 0.2)
+    lr = args.learning_rate if args.learning_rate is not None else (0.01 if args.deep else 0.2)
+    momentum = args.momentum if args.momentum is not None else (0.9 if args.deep else 0.0)
 
-    g, x, y, logits, loss, updates = build(args.deep, lr)
+    g, x, y, logits, loss, updates = build(args.deep, lr, momentum)
     train = g.compile({x: ts.TensorType((args.batch, 1, 28, 28), ts.float32),
                        y: ts.TensorType((args.batch, 10), ts.float32)}, [loss], updates, device=device)
     predict = g.compile({x: ts.TensorType((-1, 1, 28, 28), ts.float32)}, [logits], device=device)

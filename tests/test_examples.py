@@ -58,3 +58,20 @@ def test_fusion_is_a_compile_option():
     assert "1 kernel," in fused.explain() and "5 kernels," in unfused.explain()
     with pytest.raises(TypeError, match="'fusion' must be True or False"):
         g.compile(types, [y], fusion="no")
+
+
+def test_textgen_trains_and_generates_the_same_text_both_ways(tmp_path, capsys):
+    from tensorstitch.examples import textgen
+
+    words = "to be or not to be that is the question whether tis nobler in the mind".split()
+    (tmp_path / "plays.txt").write_text(" ".join(np.random.default_rng(0).choice(words, 3000)))
+    loss, fraction, same = textgen.main(["--text", str(tmp_path / "plays.txt"), "--iterations", "120", "--hidden", "48",
+                                         "--embed", "16", "--seq", "24", "--batch", "16", "--length", "60",
+                                         "--prime", "to be", "--weights", str(tmp_path / "w.safetensors"),
+                                         "--device", "cpu", "--quiet"])
+    out = capsys.readouterr().out
+    assert same and "same text both ways: True" in out
+    assert loss < 1.5 and fraction > 0.5
+    assert (tmp_path / "w.safetensors").exists()
+    with pytest.raises(SystemExit):
+        textgen.main(["--text", str(tmp_path / "plays.txt"), "--temperature", "4"])

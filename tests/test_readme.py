@@ -1,6 +1,7 @@
 """The README's example (the custom GeLU) runs unchanged, and so do the main
 job (the MNIST trainer, here on a small synthetic digit set: CI has no
 MNIST) and the GeLU example."""
+import os
 import pathlib
 import re
 import subprocess
@@ -29,9 +30,10 @@ def test_main_job_runs(tmp_path):
     command = (ROOT / "README.md").read_text().split("```bash\n")[1].split("\n")[0]
     module = command.split("python -m ")[-1].split()[0]
     assert module == "tensorstitch.examples.mnist"
+    env = dict(os.environ, TENSORSTITCH_CACHE_DIR=str(tmp_path / "cache"))  # not the user's cache
     result = subprocess.run([sys.executable, "-m", module, "--data", str(tmp_path / "digits.npz"), "--iterations",
                              "30", "--plot", str(tmp_path / "curve.png"), "--quiet"], capture_output=True, text=True,
-                            timeout=300, cwd=tmp_path)
+                            timeout=300, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "test accuracy" in result.stdout and (tmp_path / "curve.png").exists()
 

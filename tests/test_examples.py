@@ -75,3 +75,24 @@ def test_textgen_trains_and_generates_the_same_text_both_ways(tmp_path, capsys):
     assert (tmp_path / "w.safetensors").exists()
     with pytest.raises(SystemExit):
         textgen.main(["--text", str(tmp_path / "plays.txt"), "--temperature", "4"])
+
+
+def test_gan_trains_both_networks_in_one_run_and_is_measured(tmp_path, monkeypatch):
+    from tensorstitch.examples import gan
+
+    monkeypatch.setenv("TENSORSTITCH_CACHE_DIR", str(tmp_path / "cache"))
+    synthetic_digits(tmp_path / "digits.npz", n=600)
+    g, real, d_loss, g_loss, updates, _, _ = gan.build(8, 2e-4)
+    names = {op.name for op in updates}
+    assert any("discriminator" in n for n in names) and any("generator" in n for n in names)
+    before = {v.name: np.asarray(g.variable_value(v)).copy() for v in g.variables()}
+    batch = np.random.default_rng(0).uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
+    d, gl = g.run({real: batch}, [d_loss, g_loss], updates)  # one run: both losses, both updates
+    assert np.isfinite(d.item()) and np.isfinite(gl.item())
+    changed = {v.name for v in g.variables() if not np.array_equal(before[v.name], np.asarray(g.variable_value(v)))}
+    assert any(n.startswith("generator/") for n in changed) and any(n.startswith("discriminator/") for n in changed)
+    confidence, histogram = gan.main(["--iterations", "6", "--batch", "8", "--grid-every", "3", "--classifier-iterations",
+                                      "20", "--data", str(tmp_path / "digits.npz"), "--out", str(tmp_path / "gan"),
+                                      "--device", "cpu", "--quiet"])
+    assert 0 < confidence <= 1 and histogram.sum() == 1000
+    assert (tmp_path / "gan_00006.png").exists() and (tmp_path / "gan_losses.png").exists()

@@ -19,6 +19,7 @@ import numpy as np
 
 import tensorstitch as ts
 from tensorstitch.examples import mnist as classifier
+from tensorstitch.examples._plots import line_plot, pyplot
 
 NOISE = 100
 SAMPLES = 1000  # digits drawn per sampling run
@@ -89,11 +90,7 @@ def build(batch, learning_rate):
 
 
 def save_grid(path, images, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = int(np.ceil(len(images) / 8))
     fig, axes = plt.subplots(rows, 8, figsize=(8, rows))
     for ax, image in zip(np.ravel(axes), images):
@@ -105,20 +102,8 @@ def save_grid(path, images, title):
 
 
 def save_losses(path, d_losses, g_losses):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(d_losses, label="discriminator", alpha=0.8)
-    ax.plot(g_losses, label="generator", alpha=0.8)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("loss")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    steps = range(1, len(d_losses) + 1)
+    line_plot(path, {"discriminator": (steps, d_losses), "generator": (steps, g_losses)}, "iteration", "loss")
 
 
 def main(argv=None):

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 import tensorstitch as ts
+from tensorstitch.examples._plots import line_plot
 
 
 def small_net(g, x):
@@ -75,20 +76,8 @@ def progress(total, quiet):
 
 
 def save_curve(path, steps, accuracies, title):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(steps, [100 * a for a in accuracies], marker="o")
-    ax.set_xlabel("training iteration")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title(title)
-    ax.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    line_plot(path, {"": (steps, [100 * a for a in accuracies])}, "training iteration", "test accuracy (%)", title,
+              marker="o")
 
 
 def main(argv=None):

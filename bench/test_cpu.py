@@ -345,3 +345,21 @@ def test_conv3x3_tensorstitch(benchmark):
 @pytest.mark.benchmark(group="conv3x3-8x64x56x56")
 def test_conv3x3_torch(benchmark):
     benchmark(nn_models.conv_torch(CPU_CONV, "cpu"))
+
+
+# ---- one GAN iteration (the gan example's networks; both updates), batch 64 ----
+@pytest.mark.benchmark(group="gan-iteration-64")
+def test_gan_tensorstitch(benchmark):
+    benchmark(nn_models.gan_tensorstitch("cpu"))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="gan-iteration-64")
+def test_gan_torch(benchmark):
+    benchmark(nn_models.gan_torch("cpu"))
+
+
+@needs_jax
+@pytest.mark.benchmark(group="gan-iteration-64")
+def test_gan_jax(benchmark):
+    benchmark(nn_models.gan_jax("cpu"))

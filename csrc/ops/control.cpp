@@ -226,18 +226,19 @@ Grads g_while(GradCtx& c) {
                    ": while_loop has no gradient (its trip count is known only at run time); use for_loop with a count");
 }
 
-OpDef control_def(const char* name, InferFn infer, GradFn grad) {
+OpDef control_def(const char* name, ControlKind kind, InferFn infer, GradFn grad) {
   OpDef d = make_op(name, OpClass::Control, -1, infer, grad);
+  d.control = kind;
   d.pure = false;  // runs bodies: never folded or deduplicated as a kernel
   return d;
 }
 
 const bool registered = [] {
-  register_op(control_def("if_then_else", infer_if, g_if));
-  OpDef w = control_def("while_loop", infer_while, g_while);
+  register_op(control_def("if_then_else", ControlKind::Branch, infer_if, g_if));
+  OpDef w = control_def("while_loop", ControlKind::WhileLoop, infer_while, g_while);
   w.differentiable = false;  // its rule only explains why
   register_op(w);
-  register_op(control_def("for_loop", infer_for, g_for));
+  register_op(control_def("for_loop", ControlKind::ForLoop, infer_for, g_for));
   return true;
 }();
 

@@ -37,6 +37,8 @@ constexpr DTypeSet kAllDTypes = (DTypeSet(1) << kNumDTypes) - 1;
 constexpr DTypeSet kNumericDTypes = kAllDTypes & ~dtype_bit(DType::Bool);
 // The executor binds state ops itself: variables, reads of them, assignments.
 enum class StateRole { None, Variable, Read, Assign };
+// Control-flow ops: what the executor does with their bodies.
+enum class ControlKind { None, Branch, WhileLoop, ForLoop };
 
 // What a shape/dtype rule sees: the node (attributes, name) and input types.
 struct InferCtx {
@@ -95,6 +97,7 @@ struct OpDef {
   bool broadcast = false;  // output 0 is input 0 broadcast to another shape
   bool fed = false;        // its value comes from a feed (placeholder)
   StateRole state = StateRole::None;
+  ControlKind control = ControlKind::None;  // OpClass::Control ops
   // Bit i set: input i is read only for its shape, so its producer need not
   // run once shapes are known (shape_of, and the *_like gradient helpers).
   uint32_t shape_inputs = 0;

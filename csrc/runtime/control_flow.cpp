@@ -124,10 +124,12 @@ void run_if(const Step& st, RunContext& cx, const std::vector<NDArray>& in, std:
 void run_control(const Step& st, RunContext& cx, std::vector<NDArray>& slots) {
   std::vector<NDArray> in, out(st.out.size());
   for (int s : st.in) in.push_back(slots[s]);
-  const std::string& type = st.node->type;
-  if (type == "for_loop") run_for(st, cx, in, out);
-  else if (type == "while_loop") run_while(st, cx, in, out);
-  else run_if(st, cx, in, out);
+  switch (st.node->def->control) {
+    case ControlKind::ForLoop: run_for(st, cx, in, out); break;
+    case ControlKind::WhileLoop: run_while(st, cx, in, out); break;
+    case ControlKind::Branch: run_if(st, cx, in, out); break;
+    case ControlKind::None: throw Error(detail::describe(*st.node) + ": not a control-flow op");
+  }
   for (size_t k = 0; k < st.out.size(); ++k) {
     cx.keep(out[k]);  // may be let go of before the stream has read it
     slots[st.out[k]] = out[k];

@@ -136,7 +136,7 @@ def _packaged_mnist() -> Optional[pathlib.Path]:
     return None
 
 
-def _load_mnist(path: Optional[pathlib.Path]) -> MNIST:
+def _load_mnist(path: pathlib.Path) -> MNIST:
     if path.is_dir():
         for name in ("mnist.npz", "mnist.pkl.gz", "mnist.pkl"):
             if (path / name).exists():

@@ -12,14 +12,13 @@ curves, then measures quality: an MNIST classifier (trained here) labels
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import numpy as np
 
 import tensorstitch as ts
 from tensorstitch.examples import mnist as classifier
-from tensorstitch.examples._plots import line_plot, pyplot
+from tensorstitch.examples._common import line_plot, progress, pyplot
 
 NOISE = 100
 SAMPLES = 1000  # digits drawn per sampling run
@@ -131,13 +130,8 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     fixed = rng.standard_normal((SAMPLES, NOISE)).astype(np.float32)
     d_losses, g_losses = [], []
-    try:
-        from tqdm import trange
-        its = trange(1, args.iterations + 1, disable=args.quiet, file=sys.stderr)
-    except ImportError:
-        its = range(1, args.iterations + 1)
     started = time.perf_counter()
-    for it in its:
+    for it in progress(range(1, args.iterations + 1), args.quiet):
         batch = images[rng.integers(0, len(images), args.batch)]
         d, gl = step.run([batch])  # both losses, both updates: one run
         d_losses.append(float(np.asarray(d)))

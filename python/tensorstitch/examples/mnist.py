@@ -10,14 +10,13 @@ fc10 net instead. Prints the test accuracy and saves the accuracy curve.
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 import time
 
 import numpy as np
 
 import tensorstitch as ts
-from tensorstitch.examples._plots import line_plot
+from tensorstitch.examples._common import line_plot, progress, show
 
 
 def small_net(g, x):
@@ -67,14 +66,6 @@ def accuracy(predict, images, labels, chunk=1000):
     return right / max(len(images), 1)
 
 
-def progress(total, quiet):
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the bar is optional
-        return None
-    return tqdm(total=total, unit="it", disable=quiet, file=sys.stderr)
-
-
 def save_curve(path, steps, accuracies, title):
     line_plot(path, {"": (steps, [100 * a for a in accuracies])}, "training iteration", "test accuracy (%)", title,
               marker="o")
@@ -112,10 +103,10 @@ def main(argv=None):
     # the next batch is prepared and submitted while the previous one runs.
     in_flight = threading.Semaphore(2)
     losses, steps, curve = [], [], []
-    bar = progress(args.iterations, args.quiet)
+    bar = progress(range(1, args.iterations + 1), args.quiet)
     started = time.perf_counter()
     pending = []
-    for it in range(1, args.iterations + 1):
+    for it in bar:
         pick = rng.integers(0, len(images), args.batch)
         feeds = [images[pick].reshape(-1, 1, 28, 28), onehot[labels[pick]]]
         in_flight.acquire()
@@ -124,10 +115,8 @@ def main(argv=None):
         pending.append(future)
         if len(pending) > 2:
             losses.append(float(np.asarray(pending.pop(0).result()[0])))
-        if bar is not None:
-            bar.update(1)
-            if losses:
-                bar.set_postfix(loss=f"{losses[-1]:.3f}")
+        if losses:
+            show(bar, loss=f"{losses[-1]:.3f}")
         if it % args.eval_every == 0 or it == args.iterations:
             for f in pending:
                 losses.append(float(np.asarray(f.result()[0])))
@@ -135,8 +124,6 @@ def main(argv=None):
             steps.append(it)
             curve.append(accuracy(predict, data.test_images, data.test_labels))
     seconds = time.perf_counter() - started
-    if bar is not None:
-        bar.close()
     net = "deep net" if args.deep else "small net"
     print(f"device: {device}; {net}; {args.iterations} iterations of batch {args.batch} in {seconds:.1f} s "
           f"({seconds / args.iterations * 1e3:.2f} ms per iteration, test evaluations included)")

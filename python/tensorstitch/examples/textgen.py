@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import time
 
 import numpy as np
 
 import tensorstitch as ts
+from tensorstitch.examples._common import progress, show
 
 
 class Model:
@@ -123,16 +123,12 @@ def main(argv=None):
         starts = rng.integers(0, len(source) - args.seq - 1, args.batch)
         return np.stack([source[s:s + args.seq + 1] for s in starts], axis=1)
 
-    try:
-        from tqdm import tqdm
-        bar = tqdm(range(args.iterations), disable=args.quiet, file=sys.stderr)
-    except ImportError:
-        bar = range(args.iterations)
+    bar = progress(range(args.iterations), args.quiet)
     started = time.perf_counter()
     for it in bar:
         (value,) = train_exe.run([windows(train)])
-        if hasattr(bar, "set_postfix") and it % 50 == 0:
-            bar.set_postfix(loss=f"{float(np.asarray(value)):.3f}")
+        if it % 50 == 0:
+            show(bar, loss=f"{float(np.asarray(value)):.3f}")
     seconds = time.perf_counter() - started
     valid_loss = float(np.mean([np.asarray(eval_exe.run([windows(valid)])[0]) for _ in range(10)]))
     ts.save_variables(g, args.weights)

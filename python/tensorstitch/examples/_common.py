@@ -1,4 +1,22 @@
-"""The examples' PNG plots (matplotlib without a display)."""
+"""What the examples share: a progress bar when tqdm is installed, and PNG
+plots (matplotlib without a display)."""
+import sys
+
+
+def progress(iterable, quiet=False):
+    """``iterable`` with a tqdm bar on stderr (tqdm is optional: without it,
+    the iterable itself)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, disable=quiet, file=sys.stderr)
+
+
+def show(bar, **values):
+    """Shows values beside the bar, where there is one."""
+    if hasattr(bar, "set_postfix"):
+        bar.set_postfix(**values)
 
 
 def pyplot():

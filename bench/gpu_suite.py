@@ -4,12 +4,18 @@ Run on a machine with an NVIDIA GPU: ``python bench/gpu_suite.py``. Times are
 medians of synchronized calls (wall clock around the call and a device
 synchronize); inputs already on the device.
 """
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
 import tensorstitch as ts
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import generation  # noqa: E402
+import nn_models  # noqa: E402
 
 
 def timed(fn, sync, repeat=30, warmup=5):
@@ -106,6 +112,19 @@ def compile_rows():
     return rows
 
 
+def gan_rows():
+    """One iteration of the gan example (both networks, one run), batch 64,
+    and the same iteration in PyTorch eager and JAX jit."""
+    rows = []
+    for label, make in (("tensorstitch", nn_models.gan_tensorstitch), ("torch eager", nn_models.gan_torch),
+                        ("JAX jit", nn_models.gan_jax)):
+        try:
+            rows.append((f"GAN iteration, batch 64, {label}", timed(make("cuda"), lambda: None) * 1e3, "ms"))
+        except ImportError:
+            pass
+    return rows
+
+
 def main():
     import os
     import tempfile
@@ -191,6 +210,8 @@ def main():
                  timed(lambda: np.asarray(exe1.run([host])[0]), lambda: None, 300) * 1e6, "us"))
     rows += compile_rows()
     rows += matmuls()
+    rows += generation.rows("cuda")
+    rows += gan_rows()
     width = max(len(r[0]) for r in rows)
     print(f"{'case':<{width}}  time")
     for name, value, unit in rows:

@@ -155,7 +155,8 @@ def gan_tensorstitch(device):
     g, real, d_loss, g_loss, updates, _, _ = gan.build(GAN_BATCH, 2e-4)
     exe = g.compile({real: ts.TensorType((GAN_BATCH, 1, 28, 28), ts.float32)}, [d_loss, g_loss], updates,
                     device=device)
-    batch = np.random.default_rng(0).uniform(-1, 1, (GAN_BATCH, 1, 28, 28)).astype(np.float32)
+    batch = ts.asarray(np.random.default_rng(0).uniform(-1, 1, (GAN_BATCH, 1, 28, 28)).astype(np.float32),
+                       device=device)
     return lambda: exe.run([batch])
 
 

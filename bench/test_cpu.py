@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import scipy.special as sp
 
+import generation as generation_module
 import nn_models
 import tensorstitch as ts
 from peers import jax, jnp, torch
@@ -363,3 +364,39 @@ def test_gan_torch(benchmark):
 @pytest.mark.benchmark(group="gan-iteration-64")
 def test_gan_jax(benchmark):
     benchmark(nn_models.gan_jax("cpu"))
+
+
+# ---- LSTM-512 generation at batch 1, the textgen example's step (bench/generation.py) ----
+def generation(benchmark, make):
+    fn = make("cpu")
+    fn()
+    benchmark.extra_info["tokens"] = generation_module.LENGTH
+    benchmark(fn)
+
+
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+def test_generation_loop_tensorstitch(benchmark):
+    generation(benchmark, generation_module.ts_loop)
+
+
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+def test_generation_step_tensorstitch(benchmark):
+    generation(benchmark, generation_module.ts_step)
+
+
+@needs_torch
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+def test_generation_step_torch(benchmark):
+    generation(benchmark, generation_module.torch_step)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+def test_generation_scan_jax(benchmark):
+    generation(benchmark, generation_module.jax_scan)
+
+
+@needs_jax
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+def test_generation_step_jax(benchmark):
+    generation(benchmark, generation_module.jax_step)

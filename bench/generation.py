@@ -9,7 +9,8 @@ Gumbel-max sampling) with random weights, in tensorstitch and its peers.
   jitted step called once per token.
 
 Each factory returns a function that generates ``LENGTH`` tokens; divide its
-time by ``LENGTH``. ``python bench/generation.py [cpu|cuda]`` prints a table;
+time by ``LENGTH``. ``python bench/generation.py [cpu|cuda] [--profile]`` prints
+a table (and the one-step executable's kernels);
 bench/test_cpu.py and bench/gpu_suite.py time the same functions.
 """
 import os
@@ -193,6 +194,28 @@ def rows(device):
     return out
 
 
+def profile(device):
+    """Where one token's time goes: the one-step executable, kernel by kernel."""
+    import tensorstitch as ts
+    from tensorstitch.examples.textgen import generation_graphs
+
+    g, _, loop, one, _ = generation_graphs(VOCAB, HIDDEN, EMBED, LENGTH)
+    _load(ts, g, weights())
+    h0, c0, _, inv_t, _, _ = loop
+    index, step_noise, h1, c1, nxt = one
+    exe = g.compile({index: ts.TensorType((1,), ts.int32), h0: ts.TensorType((1, HIDDEN), ts.float32),
+                     c0: ts.TensorType((1, HIDDEN), ts.float32), inv_t: ts.TensorType((), ts.float32),
+                     step_noise: ts.TensorType((1, VOCAB), ts.float32)}, [nxt, h1, c1], device=device)
+    feeds = [np.array([3], np.int32), np.zeros((1, HIDDEN), np.float32), np.zeros((1, HIDDEN), np.float32),
+             np.float32(2.0), gumbel()[0]]
+    feeds = [ts.asarray(a, device=device) for a in feeds]
+    exe.run(feeds)
+    return exe.profile(feeds)
+
+
 if __name__ == "__main__":
-    for name, value, unit in rows(sys.argv[1] if len(sys.argv) > 1 else "cpu"):
+    where = next((a for a in sys.argv[1:] if not a.startswith("--")), "cpu")
+    if "--profile" in sys.argv:
+        print(profile(where))
+    for name, value, unit in rows(where):
         print(f"{name:<70} {value:9.1f} {unit}", flush=True)

@@ -13,6 +13,7 @@ import pytest
 import scipy.special as sp
 
 import generation as generation_module
+import minilm_bench as minilm_module
 import nn_models
 import tensorstitch as ts
 from peers import jax, jnp, torch
@@ -400,3 +401,32 @@ def test_generation_scan_jax(benchmark):
 @pytest.mark.benchmark(group="lstm512-generation-200-tokens")
 def test_generation_step_jax(benchmark):
     generation(benchmark, generation_module.jax_step)
+
+
+# ---- all-MiniLM-L6-v2 sentence embeddings, 32 x 128 tokens (bench/minilm_bench.py) ----
+def minilm_folder():
+    from tensorstitch.examples import minilm
+
+    try:
+        return minilm_module.float32_model(minilm.model_dir())
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+
+
+@pytest.mark.benchmark(group="minilm-32x128")
+def test_minilm_tensorstitch(benchmark):
+    benchmark(minilm_module.ts_encoder(minilm_folder(), "cpu"))
+
+
+@needs_torch
+@pytest.mark.benchmark(group="minilm-32x128")
+def test_minilm_torch(benchmark):
+    pytest.importorskip("transformers")
+    benchmark(minilm_module.torch_encoder(minilm_folder(), "cpu"))
+
+
+@pytest.mark.benchmark(group="minilm-32x128")
+def test_minilm_onnxruntime(benchmark):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("transformers")
+    benchmark(minilm_module.onnxruntime_encoder(minilm_folder()))

@@ -437,6 +437,21 @@ PYBIND11_MODULE(_core, m) {
           }
         });
       });
+  py::class_<GraphFile>(m, "GraphFile")
+      .def_readonly("graph", &GraphFile::graph)
+      .def_readonly("feeds", &GraphFile::feeds)
+      .def_readonly("targets", &GraphFile::targets)
+      .def_readonly("target_ops", &GraphFile::target_ops);
+  m.attr("GRAPH_FILE_VERSION") = kGraphFileVersion;
+  m.def("save_graph", &save_graph, py::call_guard<py::gil_scoped_release>());
+  m.def("load_graph", &load_graph, py::call_guard<py::gil_scoped_release>());
+  m.def("graph_file_bytes", [](const Graph& g, const std::vector<Tensor>& feeds, const std::vector<Tensor>& targets,
+                               const std::vector<Operation>& ops) { return py::bytes(graph_file_bytes(g, feeds, targets, ops)); });
+  m.def("graph_from_bytes", [](const py::bytes& b, const std::string& where) {
+    std::string bytes = b;
+    py::gil_scoped_release unlocked;
+    return graph_from_bytes(bytes, where);
+  });
   m.def("drain_async_runs", [] {
     py::gil_scoped_release nogil;
     drain_async_runs();

@@ -8,7 +8,7 @@ from .descriptors import Conv2dDescriptor, Pool2dDescriptor
 from .graph import Graph
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor
-from .serialization import load_variables, save_variables
+from .serialization import GraphFile, load_graph, load_variables, save_graph, save_variables
 from . import datasets, nn, optim
 from . import _cuda_libs  # tells the core where the CUDA libraries are
 

@@ -124,7 +124,17 @@ class Graph:
     methods (nothing runs while building), then ``run`` or ``compile`` it."""
 
     def __init__(self):
-        self._g = _core.Graph()
+        self._attach(_core.Graph())
+
+    @classmethod
+    def _from_core(cls, core):
+        """A Python Graph around an existing core graph (a loaded graph file)."""
+        g = cls.__new__(cls)
+        g._attach(core)
+        return g
+
+    def _attach(self, core):
+        self._g = core
         # Names of variables that optimizers leave alone by default (a batch
         # norm's running statistics).
         self._not_trainable = set()

@@ -1,4 +1,8 @@
-"""Saving and loading a graph's variables by name, in the safetensors format."""
+"""Saving and loading a graph's variables by name, in the safetensors format,
+and whole graphs (with their variables) as graph files."""
+from collections.abc import Mapping
+from typing import List, NamedTuple
+
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
@@ -68,3 +72,50 @@ def load_variables(graph, path, strict=True, optimizer_state=False):
         updates.append((v, value))
     for v, value in updates:
         graph.set_variable_value(v, value)
+
+
+class GraphFile(NamedTuple):
+    """What ``load_graph`` returns: the graph, its feeds (placeholders, in the
+    saved order), targets and target operations."""
+    graph: "Graph"
+    feeds: List["Tensor"]
+    targets: List["Tensor"]
+    target_ops: List["Operation"]
+
+
+def _placeholders(feeds):
+    """A sequence of placeholders, or the keys of a {placeholder: type} mapping."""
+    return list(feeds.keys()) if isinstance(feeds, Mapping) else list(feeds)
+
+
+def save_graph(graph, path, targets, feeds=(), target_ops=()):
+    """Write ``graph`` (its ops, attributes, constants and control-flow bodies),
+    the current values of its variables (as safetensors) and the ``feeds``
+    (placeholders, or a {placeholder: TensorType} mapping) and ``targets`` to
+    run, to one versioned file. ``load_graph`` reads it back, in Python or
+    from C++ (``ts::load_graph``), where it runs without Python."""
+    def core(items, kind):
+        for item in items:
+            if getattr(item, "graph", None) is not graph:
+                raise _core.GraphError(f"save_graph: a {kind} is not a tensor or operation of this graph: {item!r}")
+        return [item._op if kind == "target operation" else item._t for item in items]
+
+    _core.save_graph(str(path), graph._g, core(_placeholders(feeds), "feed"), core(list(targets), "target"),
+                     core(list(target_ops), "target operation"))
+
+
+def load_graph(path):
+    """Read a file written by ``save_graph``: a ``GraphFile`` (graph, feeds,
+    targets, target_ops), the graph rebuilt op by op and validated as when
+    built by hand, its variables holding the saved values. A truncated or
+    corrupted file, or one of another format version, raises ``ts.GraphError``."""
+    return _graph_file(_core.load_graph(str(path)))
+
+
+def _graph_file(f):
+    from .graph import Graph
+    from .tensor import Operation
+
+    g = Graph._from_core(f.graph)
+    return GraphFile(g, [g._wrap(t) for t in f.feeds], [g._wrap(t) for t in f.targets],
+                     [Operation(o, g) for o in f.target_ops])

@@ -8,5 +8,6 @@
 #include "tensorstitch/composites.h"
 #include "tensorstitch/control_flow.h"
 #include "tensorstitch/graph.h"
+#include "tensorstitch/graph_file.h"
 #include "tensorstitch/ndarray.h"
 #include "tensorstitch/tensor.h"

@@ -9,7 +9,7 @@ from .graph import Graph
 from .ndarray import NDArray, asarray
 from .tensor import Operation, Tensor
 from .serialization import GraphFile, load_graph, load_variables, save_graph, save_variables
-from . import datasets, nn, optim
+from . import datasets, nn, onnx, optim
 from . import _cuda_libs  # tells the core where the CUDA libraries are
 
 Error = _core.Error

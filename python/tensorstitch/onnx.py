@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._dtypes import as_dtype, int32, int64, to_numpy_dtype
+from ._dtypes import as_dtype, float32, int32, int64, to_numpy_dtype
 from .descriptors import Conv2dDescriptor, Pool2dDescriptor
 
 MIN_OPSET = 13
@@ -536,6 +536,52 @@ def _space_to_depth(c):
     return [c.g.reshape(t, [n, ch * b * b, h // b, w // b])]
 
 
+def _gather_elements(c):
+    """out[..., i, ...] = x[..., index[..., i, ...], ...] along ``axis``: every
+    output element's full coordinates (the index along the axis, its own
+    position elsewhere) picked by gather_nd."""
+    x, idx = c.input(0), c.input(1)
+    rank = len(idx.shape)
+    axis = int(c.attr("axis", 0)) % rank
+    idx = c.g.cast(idx, int32)
+    idx = c.g.select(idx < 0, idx + x.shape[axis], idx)
+    grids = np.meshgrid(*[np.arange(d, dtype=np.int32) for d in idx.shape], indexing="ij")
+    coords = [idx if d == axis else c.g.constant(grids[d]) for d in range(rank)]
+    return [c.g.gather_nd(x, c.g.stack(coords, axis=-1))]
+
+
+def _quantized_axis(c, x, t):
+    """A scale or zero point shaped to broadcast along ``axis`` (per channel), or as it is."""
+    if t is None or len(t.shape) == 0 or (len(t.shape) == 1 and t.shape[0] == 1):
+        return t
+    axis = int(c.attr("axis", 1)) % len(x.shape)
+    return c.g.reshape(t, [-1 if d == axis else 1 for d in range(len(x.shape))])
+
+
+def _dequantize(c):
+    x, scale, zero = c.input(0), c.input(1), c.input(2)
+    if c.attr("block_size", 0):
+        c.fail("blocked quantization is not supported")
+    scale, zero = _quantized_axis(c, x, scale), _quantized_axis(c, x, zero)
+    v = c.g.cast(x, float32)
+    if zero is not None:
+        v = v - c.g.cast(zero, float32)
+    return [v * c.g.cast(scale, float32) if scale.dtype != float32 else v * scale]
+
+
+def _quantize(c):
+    x, scale, zero = c.input(0), c.input(1), c.input(2)
+    if c.attr("block_size", 0):
+        c.fail("blocked quantization is not supported")
+    scale, zero = _quantized_axis(c, x, scale), _quantized_axis(c, x, zero)
+    out = zero.dtype if zero is not None else as_dtype(np.uint8)
+    info = np.iinfo(to_numpy_dtype(out))
+    v = c.g.round(c.g.cast(x, float32) / c.g.cast(scale, float32))
+    if zero is not None:
+        v = v + c.g.cast(zero, float32)
+    return [c.g.cast(c.g.clamp(v, float(info.min), float(info.max)), out)]
+
+
 def _logical(method):
     return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
 
@@ -576,7 +622,8 @@ CONVERTERS = {
     "MatMul": _binary("matmul"), "Gemm": _gemm,
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "Concat": _concat, "Split": _split,
     "Slice": _slice, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze, "Expand": _expand, "Tile": _tile,
-    "Gather": _gather, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
+    "Gather": _gather, "GatherElements": _gather_elements, "DequantizeLinear": _dequantize,
+    "QuantizeLinear": _quantize, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
     "ConstantOfShape": _constant_of_shape, "Range": _range, "Dropout": _dropout, "Pad": _pad, "OneHot": _one_hot,
     "TopK": _topk, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,
     "ArgMax": _argm("argmax"), "ArgMin": _argm("argmin"),

@@ -582,6 +582,68 @@ def _quantize(c):
     return [c.g.cast(c.g.clamp(v, float(info.min), float(info.max)), out)]
 
 
+def _text(c, name, default):
+    value = c.attr(name, default)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _source_coordinates(c, mode, n, m, scale):
+    """Where each of the m outputs along an axis of n inputs samples the input."""
+    i = np.arange(m, dtype=np.float64)
+    if mode == "half_pixel":
+        return (i + 0.5) / scale - 0.5
+    if mode == "pytorch_half_pixel":
+        return (i + 0.5) / scale - 0.5 if m > 1 else np.zeros(m)
+    if mode == "asymmetric":
+        return i / scale
+    if mode == "align_corners":
+        return i * (n - 1) / (m - 1) if m > 1 else np.zeros(m)
+    if mode == "half_pixel_symmetric":
+        adjustment = m / (scale * n)
+        return n / 2 * (1 - adjustment) + (i + 0.5) / scale - 0.5
+    c.fail(f"coordinate_transformation_mode {mode!r} is not supported")
+
+
+def _resize(c):
+    """Nearest or (multi)linear resizing, one axis at a time: gathers of
+    constant indices (and a weighted sum of two for linear)."""
+    x = c.input(0)
+    rank = len(x.shape)
+    mode, coords = _text(c, "mode", "nearest"), _text(c, "coordinate_transformation_mode", "half_pixel")
+    if mode not in ("nearest", "linear") or c.attr("antialias", 0) or _text(c, "keep_aspect_ratio_policy", "stretch") != "stretch":
+        c.fail(f"mode {mode!r} (antialias {c.attr('antialias', 0)}, keep_aspect_ratio_policy "
+               f"{_text(c, 'keep_aspect_ratio_policy', 'stretch')!r}) is not supported; nearest and linear are")
+    axes = c.attr("axes")
+    axes = list(range(rank)) if axes is None else [int(a) % rank for a in axes]
+    scales, sizes = c.static(2, "scales"), c.static(3, "sizes")
+    out = x
+    for k, axis in enumerate(axes):
+        n = x.shape[axis]
+        if sizes is not None and sizes.size:
+            m = int(sizes[k])
+            scale = m / n
+        else:
+            scale = float(scales[k])
+            m = int(np.floor(n * scale))
+        if m == n and scale == 1.0:
+            continue
+        src = _source_coordinates(c, coords, n, m, scale)
+        if mode == "nearest":
+            rule = _text(c, "nearest_mode", "round_prefer_floor")
+            pick = {"round_prefer_floor": lambda v: np.ceil(v - 0.5), "round_prefer_ceil": lambda v: np.floor(v + 0.5),
+                    "floor": np.floor, "ceil": np.ceil}[rule](src)
+            out = c.g.gather(out, np.clip(pick, 0, n - 1).astype(np.int32), axis)
+            continue
+        low = np.floor(src)
+        weight = (src - low).astype(to_numpy_dtype(x.dtype))
+        shape = [m if d == axis else 1 for d in range(rank)]
+        w = c.g.constant(weight.reshape(shape))
+        a = c.g.gather(out, np.clip(low, 0, n - 1).astype(np.int32), axis)
+        b = c.g.gather(out, np.clip(low + 1, 0, n - 1).astype(np.int32), axis)
+        out = a + (b - a) * w
+    return [out]
+
+
 def _logical(method):
     return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
 
@@ -622,7 +684,7 @@ CONVERTERS = {
     "MatMul": _binary("matmul"), "Gemm": _gemm,
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "Concat": _concat, "Split": _split,
     "Slice": _slice, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze, "Expand": _expand, "Tile": _tile,
-    "Gather": _gather, "GatherElements": _gather_elements, "DequantizeLinear": _dequantize,
+    "Gather": _gather, "GatherElements": _gather_elements, "Resize": _resize, "DequantizeLinear": _dequantize,
     "QuantizeLinear": _quantize, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
     "ConstantOfShape": _constant_of_shape, "Range": _range, "Dropout": _dropout, "Pad": _pad, "OneHot": _one_hot,
     "TopK": _topk, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,

@@ -14,13 +14,13 @@ a table (and the one-step executable's kernels);
 bench/test_cpu.py and bench/gpu_suite.py time the same functions.
 """
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import timed  # noqa: E402
 
 VOCAB, HIDDEN, EMBED, LENGTH = 65, 512, 64, 200
 
@@ -64,7 +64,8 @@ def ts_loop(device):
     return lambda: exe.run(feeds)[0]
 
 
-def ts_step(device):
+def _step_executable(device):
+    """The one-step executable and its first feeds (index, h, c, 1/T), on the device."""
     import tensorstitch as ts
     from tensorstitch.examples.textgen import generation_graphs
 
@@ -75,13 +76,19 @@ def ts_step(device):
     exe = g.compile({index: ts.TensorType((1,), ts.int32), h0: ts.TensorType((1, HIDDEN), ts.float32),
                      c0: ts.TensorType((1, HIDDEN), ts.float32), inv_t: ts.TensorType((), ts.float32),
                      step_noise: ts.TensorType((1, VOCAB), ts.float32)}, [nxt, h1, c1], device=device)
-    noise = [ts.asarray(n, device=device) for n in gumbel()]
     start = [ts.asarray(a, device=device) for a in (np.array([3], np.int32), np.zeros((1, HIDDEN), np.float32),
-                                                    np.zeros((1, HIDDEN), np.float32))]
-    inverse = ts.asarray(np.float32(2.0), device=device)
+                                                    np.zeros((1, HIDDEN), np.float32), np.float32(2.0))]
+    return exe, start
+
+
+def ts_step(device):
+    import tensorstitch as ts
+
+    exe, start = _step_executable(device)
+    noise = [ts.asarray(n, device=device) for n in gumbel()]
 
     def generate():
-        cur, h, c = start
+        cur, h, c, inverse = start
         for i in range(LENGTH):
             cur, h, c = exe.run([cur, h, c, inverse, noise[i]])
         return cur
@@ -173,15 +180,7 @@ CASES = {"tensorstitch, on-device loop": ts_loop, "tensorstitch, one run per tok
 
 def per_token_us(make, device, repeat=15):
     """Median microseconds per token of ``repeat`` whole generations (after two warm-ups)."""
-    fn = make(device)
-    fn()
-    fn()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) / LENGTH * 1e6
+    return timed(make(device), repeat=repeat, warmup=2) / LENGTH * 1e6
 
 
 def rows(device):
@@ -197,18 +196,9 @@ def rows(device):
 def profile(device):
     """Where one token's time goes: the one-step executable, kernel by kernel."""
     import tensorstitch as ts
-    from tensorstitch.examples.textgen import generation_graphs
 
-    g, _, loop, one, _ = generation_graphs(VOCAB, HIDDEN, EMBED, LENGTH)
-    _load(ts, g, weights())
-    h0, c0, _, inv_t, _, _ = loop
-    index, step_noise, h1, c1, nxt = one
-    exe = g.compile({index: ts.TensorType((1,), ts.int32), h0: ts.TensorType((1, HIDDEN), ts.float32),
-                     c0: ts.TensorType((1, HIDDEN), ts.float32), inv_t: ts.TensorType((), ts.float32),
-                     step_noise: ts.TensorType((1, VOCAB), ts.float32)}, [nxt, h1, c1], device=device)
-    feeds = [np.array([3], np.int32), np.zeros((1, HIDDEN), np.float32), np.zeros((1, HIDDEN), np.float32),
-             np.float32(2.0), gumbel()[0]]
-    feeds = [ts.asarray(a, device=device) for a in feeds]
+    exe, start = _step_executable(device)
+    feeds = start + [ts.asarray(gumbel()[0], device=device)]
     exe.run(feeds)
     return exe.profile(feeds)
 

@@ -10,7 +10,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import nn_models as m  # noqa: E402
-from gpu_suite import timed  # noqa: E402
+from timing import timed  # noqa: E402
 
 
 def peer(rows, label, make, repeat=30):

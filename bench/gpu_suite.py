@@ -5,7 +5,6 @@ medians of synchronized calls (wall clock around the call and a device
 synchronize); inputs already on the device.
 """
 import os
-import statistics
 import sys
 import time
 
@@ -16,19 +15,7 @@ import tensorstitch as ts
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generation  # noqa: E402
 import nn_models  # noqa: E402
-
-
-def timed(fn, sync, repeat=30, warmup=5):
-    for _ in range(warmup):
-        fn()
-    sync()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+from timing import timed  # noqa: E402
 
 
 def gelu_primitives(g, a):

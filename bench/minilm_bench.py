@@ -14,12 +14,13 @@ times the same functions on the CPU.
 import os
 import pathlib
 import shutil
-import statistics
 import sys
 import tempfile
-import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import timed  # noqa: E402
 
 BATCH, TOKENS = 32, 128
 
@@ -154,17 +155,6 @@ def check(folder, device):
     return cos.min(), np.abs(ours - theirs).max()
 
 
-def timed(fn, repeat=20):
-    fn()
-    fn()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
-
-
 def rows(folder, device, compile_peers=True):
     cases = [("tensorstitch fp32", lambda: ts_encoder(folder, device)),
              ("torch eager fp32", lambda: torch_encoder(folder, device))]
@@ -180,7 +170,7 @@ def rows(folder, device, compile_peers=True):
     out = []
     for label, make in cases:
         try:
-            t = timed(make())
+            t = timed(make(), repeat=20, warmup=2)
         except ImportError:
             continue
         out.append((f"MiniLM-L6 {BATCH}x{TOKENS} tokens, {device}, {label}", t * 1e3, BATCH / t))

@@ -368,39 +368,17 @@ def test_gan_jax(benchmark):
 
 
 # ---- LSTM-512 generation at batch 1, the textgen example's step (bench/generation.py) ----
-def generation(benchmark, make):
+@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
+@pytest.mark.parametrize("make", [
+    generation_module.ts_loop, generation_module.ts_step,
+    pytest.param(generation_module.torch_step, marks=needs_torch),
+    pytest.param(generation_module.jax_scan, marks=needs_jax),
+    pytest.param(generation_module.jax_step, marks=needs_jax)], ids=lambda f: f.__name__)
+def test_generation(benchmark, make):
     fn = make("cpu")
     fn()
     benchmark.extra_info["tokens"] = generation_module.LENGTH
     benchmark(fn)
-
-
-@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
-def test_generation_loop_tensorstitch(benchmark):
-    generation(benchmark, generation_module.ts_loop)
-
-
-@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
-def test_generation_step_tensorstitch(benchmark):
-    generation(benchmark, generation_module.ts_step)
-
-
-@needs_torch
-@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
-def test_generation_step_torch(benchmark):
-    generation(benchmark, generation_module.torch_step)
-
-
-@needs_jax
-@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
-def test_generation_scan_jax(benchmark):
-    generation(benchmark, generation_module.jax_scan)
-
-
-@needs_jax
-@pytest.mark.benchmark(group="lstm512-generation-200-tokens")
-def test_generation_step_jax(benchmark):
-    generation(benchmark, generation_module.jax_step)
 
 
 # ---- all-MiniLM-L6-v2 sentence embeddings, 32 x 128 tokens (bench/minilm_bench.py) ----

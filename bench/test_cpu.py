@@ -373,7 +373,8 @@ def test_gan_jax(benchmark):
     generation_module.ts_loop, generation_module.ts_step,
     pytest.param(generation_module.torch_step, marks=needs_torch),
     pytest.param(generation_module.jax_scan, marks=needs_jax),
-    pytest.param(generation_module.jax_step, marks=needs_jax)], ids=lambda f: f.__name__)
+    pytest.param(generation_module.jax_step, marks=needs_jax)],
+    ids=lambda f: f.__name__.replace("ts_", "tensorstitch_"))
 def test_generation(benchmark, make):
     fn = make("cpu")
     fn()

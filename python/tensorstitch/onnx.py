@@ -644,6 +644,18 @@ def _resize(c):
     return [out]
 
 
+def _trilu(c):
+    """The upper (or lower) triangle of the last two axes from diagonal k: a constant mask."""
+    x = c.input(0)
+    k = c.static(1, "diagonal")
+    k = 0 if k is None else int(k.reshape(-1)[0])
+    rows, cols = x.shape[-2], x.shape[-1]
+    if -1 in (rows, cols):
+        c.fail("needs the last two dimensions known", _core.ShapeError)
+    keep = np.triu(np.ones((rows, cols), np.bool_), k) if c.attr("upper", 1) else np.tril(np.ones((rows, cols), np.bool_), k)
+    return [c.g.select(c.g.constant(keep), x, c.g.cast(c.g.constant(np.zeros((), np.float32)), x.dtype))]
+
+
 def _logical(method):
     return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
 
@@ -687,7 +699,7 @@ CONVERTERS = {
     "Gather": _gather, "GatherElements": _gather_elements, "Resize": _resize, "DequantizeLinear": _dequantize,
     "QuantizeLinear": _quantize, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
     "ConstantOfShape": _constant_of_shape, "Range": _range, "Dropout": _dropout, "Pad": _pad, "OneHot": _one_hot,
-    "TopK": _topk, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,
+    "TopK": _topk, "Trilu": _trilu, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,
     "ArgMax": _argm("argmax"), "ArgMin": _argm("argmin"),
     "ReduceSum": _reduce("reduce_sum"), "ReduceMean": _reduce("reduce_mean"), "ReduceMax": _reduce("reduce_max"),
     "ReduceMin": _reduce("reduce_min"), "ReduceProd": _reduce("reduce_prod"),

@@ -550,6 +550,16 @@ def _gather_elements(c):
     return [c.g.gather_nd(x, c.g.stack(coords, axis=-1))]
 
 
+def _gather_nd(c):
+    x, idx = c.input(0), c.input(1)
+    if c.attr("batch_dims", 0):
+        c.fail("batch_dims other than 0 is not supported")
+    k = idx.shape[-1]
+    dims = c.g.constant(np.array(x.shape[:k], np.int32))
+    idx = c.g.cast(idx, int32)
+    return [c.g.gather_nd(x, c.g.select(idx < 0, idx + dims, idx))]  # negative coordinates count from the end
+
+
 def _quantized_axis(c, x, t):
     """A scale or zero point shaped to broadcast along ``axis`` (per channel), or as it is."""
     if t is None or len(t.shape) == 0 or (len(t.shape) == 1 and t.shape[0] == 1):
@@ -696,7 +706,7 @@ CONVERTERS = {
     "MatMul": _binary("matmul"), "Gemm": _gemm,
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "Concat": _concat, "Split": _split,
     "Slice": _slice, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze, "Expand": _expand, "Tile": _tile,
-    "Gather": _gather, "GatherElements": _gather_elements, "Resize": _resize, "DequantizeLinear": _dequantize,
+    "Gather": _gather, "GatherElements": _gather_elements, "GatherND": _gather_nd, "Resize": _resize, "DequantizeLinear": _dequantize,
     "QuantizeLinear": _quantize, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
     "ConstantOfShape": _constant_of_shape, "Range": _range, "Dropout": _dropout, "Pad": _pad, "OneHot": _one_hot,
     "TopK": _topk, "Trilu": _trilu, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,

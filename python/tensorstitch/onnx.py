@@ -666,6 +666,45 @@ def _trilu(c):
     return [c.g.select(c.g.constant(keep), x, c.g.cast(c.g.constant(np.zeros((), np.float32)), x.dtype))]
 
 
+def _einsum(c):
+    """Einstein summation lowered to transposes, sums and one batched matmul
+    per pair of operands (no ellipsis or repeated letters in one operand)."""
+    equation = _text(c, "equation", "").replace(" ", "")
+    lhs, _, out = equation.partition("->")
+    terms = lhs.split(",")
+    if "." in equation or any(len(set(t)) != len(t) for t in terms):
+        c.fail(f"equation {equation!r}: ellipses and repeated letters in one operand are not supported")
+    if "->" not in equation:
+        out = "".join(sorted(ch for ch in set(lhs) - {","} if lhs.count(ch) == 1))
+    g = c.g
+    ops = [(c.input(k), t) for k, t in enumerate(terms)]
+
+    def sum_out(x, term, keep):
+        axes = [i for i, ch in enumerate(term) if ch not in keep]
+        if axes:
+            x = g.reduce_sum(x, axes=axes)
+        return x, "".join(ch for ch in term if ch in keep)
+
+    while len(ops) > 1:
+        (a, ta), (b, tb) = ops[0], ops[1]
+        rest = out + "".join(t for _, t in ops[2:])
+        a, ta = sum_out(a, ta, tb + rest)
+        b, tb = sum_out(b, tb, ta + rest)
+        batch = [ch for ch in ta if ch in tb and ch in rest]
+        summed = [ch for ch in ta if ch in tb and ch not in rest]
+        free_a, free_b = [ch for ch in ta if ch not in tb], [ch for ch in tb if ch not in ta]
+        size = dict(zip(ta, a.shape)) | dict(zip(tb, b.shape))
+        prod = lambda letters: int(np.prod([size[ch] for ch in letters]))  # noqa: E731
+        a = g.reshape(g.transpose(a, [ta.index(ch) for ch in batch + free_a + summed]),
+                      [prod(batch), prod(free_a), prod(summed)])
+        b = g.reshape(g.transpose(b, [tb.index(ch) for ch in batch + summed + free_b]),
+                      [prod(batch), prod(summed), prod(free_b)])
+        term = "".join(batch + free_a + free_b)
+        ops = [(g.reshape(g.matmul(a, b), [size[ch] for ch in term]), term)] + ops[2:]
+    x, term = sum_out(*ops[0], out)
+    return [g.transpose(x, [term.index(ch) for ch in out]) if term != out else g.identity(x)]
+
+
 def _logical(method):
     return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
 
@@ -709,7 +748,7 @@ CONVERTERS = {
     "Gather": _gather, "GatherElements": _gather_elements, "GatherND": _gather_nd, "Resize": _resize, "DequantizeLinear": _dequantize,
     "QuantizeLinear": _quantize, "Cast": _cast, "CastLike": _cast_like, "Constant": _constant, "Shape": _shape, "Size": _size,
     "ConstantOfShape": _constant_of_shape, "Range": _range, "Dropout": _dropout, "Pad": _pad, "OneHot": _one_hot,
-    "TopK": _topk, "Trilu": _trilu, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,
+    "TopK": _topk, "Trilu": _trilu, "Einsum": _einsum, "CumSum": _cumsum, "DepthToSpace": _depth_to_space, "SpaceToDepth": _space_to_depth,
     "ArgMax": _argm("argmax"), "ArgMin": _argm("argmin"),
     "ReduceSum": _reduce("reduce_sum"), "ReduceMean": _reduce("reduce_mean"), "ReduceMax": _reduce("reduce_max"),
     "ReduceMin": _reduce("reduce_min"), "ReduceProd": _reduce("reduce_prod"),

@@ -6,7 +6,6 @@
 Each group holds one workload done by tensorstitch and by each installed peer;
 report.py prints the ratios.
 """
-import time
 
 import numpy as np
 import pytest

@@ -709,7 +709,7 @@ def _logical(method):
     return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
 
 
-def _not_equal_free(c):
+def _not(c):
     return [c.g.logical_not(c.input(0))]
 
 
@@ -733,7 +733,7 @@ CONVERTERS = {
     "Asinh": _elementwise("asinh"), "Acosh": _elementwise("acosh"), "Atanh": _elementwise("atanh"),
     "Tanh": _elementwise("tanh"), "Sigmoid": _elementwise("sigmoid"), "Relu": _elementwise("relu"),
     "Erf": _elementwise("erf"), "Floor": _elementwise("floor"), "Ceil": _elementwise("ceil"),
-    "Round": _elementwise("round"), "Sign": _elementwise("sign"), "Not": _not_equal_free,
+    "Round": _elementwise("round"), "Sign": _elementwise("sign"), "Not": _not,
     "IsNaN": _elementwise("is_nan"), "Identity": _identity, "Softplus": _softplus, "Softsign": _softsign,
     "Gelu": _gelu, "HardSigmoid": _hard_sigmoid, "HardSwish": _hard_swish, "Elu": _elu, "Selu": _selu,
     "LeakyRelu": _leaky_relu, "PRelu": _prelu,

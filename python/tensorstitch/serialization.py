@@ -1,7 +1,7 @@
 """Saving and loading a graph's variables by name, in the safetensors format,
 and whole graphs (with their variables) as graph files."""
 from collections.abc import Mapping
-from typing import List, NamedTuple
+from typing import TYPE_CHECKING, List, NamedTuple
 
 import numpy as np
 from safetensors.numpy import load_file, save_file
@@ -9,6 +9,10 @@ from safetensors.numpy import load_file, save_file
 from . import _core
 from ._dtypes import bfloat16
 from .optim import STATE_PREFIX
+
+if TYPE_CHECKING:
+    from .graph import Graph
+    from .tensor import Operation, Tensor
 
 # NumPy has no bfloat16: such variables are stored as their raw 16 bits and
 # named in the file's metadata.

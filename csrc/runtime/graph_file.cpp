@@ -150,16 +150,15 @@ struct Loader {
   // The node inputs a control-flow op's body parameters come from, as the
   // builders of csrc/ir/control_flow.cpp lay them out; the executor feeds
   // bodies in exactly that order.
-  static std::vector<int> expected_param_inputs(const Node& n) {
-    size_t first = 0;
+  static std::vector<int> expected_param_inputs(const OpDef& def, const Attrs& attrs, size_t inputs) {
+    size_t first = def.control == ControlKind::Branch ? 1 : 0;  // a branch's predicate
     std::vector<int> out;
-    if (n.def->control == ControlKind::Branch) first = 1;  // the predicate
-    if (n.def->control == ControlKind::ForLoop) {
+    if (def.control == ControlKind::ForLoop) {
       out.push_back(-1);  // the step index
-      const auto it = n.attrs.find("trip_count");
-      first = it != n.attrs.end() && std::holds_alternative<int64_t>(it->second) && std::get<int64_t>(it->second) < 0;
+      const auto it = attrs.find("trip_count");
+      first = it != attrs.end() && std::holds_alternative<int64_t>(it->second) && std::get<int64_t>(it->second) < 0;
     }
-    for (size_t i = first; i < n.inputs.size(); ++i) out.push_back(int(i));
+    for (size_t i = first; i < inputs; ++i) out.push_back(int(i));
     return out;
   }
 
@@ -240,13 +239,10 @@ struct Loader {
     const size_t want = def.control == ControlKind::None ? 0 : def.control == ControlKind::ForLoop ? 1 : 2;
     if (bodies.size() != want)
       fail(where + ": " + std::to_string(bodies.size()) + " bodies; expected " + std::to_string(want));
-    Node probe;
-    probe.def = &def;
-    probe.attrs = attrs;
-    for (const Tensor& t : inputs) probe.inputs.push_back(t.id());
+    const std::vector<int> expected = expected_param_inputs(def, attrs, inputs.size());
     for (size_t b = 0; b < bodies.size(); ++b) {
       const Body& body = *bodies[b];
-      if (body.param_inputs != expected_param_inputs(probe) || body.params.size() != body.param_inputs.size())
+      if (body.param_inputs != expected || body.params.size() != body.param_inputs.size())
         fail(where + ": body " + std::to_string(b) + "'s parameters do not match the op's inputs");
       for (size_t k = 0; k < body.params.size(); ++k) {
         if (body.param_inputs[k] < 0) continue;

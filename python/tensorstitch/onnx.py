@@ -78,6 +78,18 @@ class _Context:
                   "or be given in static_inputs")
 
 
+def _text(c, name, default):
+    value = c.attr(name, default)
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _indices(c, idx, sizes):
+    """Integer indices as int32 with negative ones counted from the end of
+    ``sizes`` (a size, or a tensor of sizes per coordinate)."""
+    idx = c.g.cast(idx, int32)
+    return c.g.select(idx < 0, idx + sizes, idx)
+
+
 def _elementwise(method):
     return lambda c: [getattr(c.g, method)(c.input(0))]
 
@@ -203,8 +215,8 @@ def _squeeze(c):
 
 
 def _unsqueeze(c):
-    x = c.input(0)
-    axes = sorted(a % (len(x.shape) + len(_axes_of(c))) for a in _axes_of(c))
+    x, axes = c.input(0), _axes_of(c)
+    axes = sorted(a % (len(x.shape) + len(axes)) for a in axes)
     for a in axes:
         x = c.g.expand_dims(x, a)
     return [x]
@@ -223,10 +235,7 @@ def _expand(c):
 def _gather(c):
     x, idx = c.input(0), c.input(1)
     axis = int(c.attr("axis", 0))
-    dim = x.shape[axis]
-    idx = c.g.cast(idx, int32) if idx.dtype != int32 else idx
-    idx = c.g.select(idx < 0, idx + dim, idx)  # negative indices count from the end
-    return [c.g.gather(x, idx, axis)]
+    return [c.g.gather(x, _indices(c, idx, x.shape[axis]), axis)]
 
 
 def _cast(c):
@@ -240,10 +249,8 @@ def _constant(c):
     for a in c.node.attribute:
         if a.name == "value":
             value = onnx.numpy_helper.to_array(a.t)
-        elif a.name in ("value_float", "value_int"):
-            value = np.array(onnx.helper.get_attribute_value(a), np.float32 if a.name == "value_float" else np.int64)
-        elif a.name in ("value_floats", "value_ints"):
-            value = np.array(onnx.helper.get_attribute_value(a), np.float32 if a.name == "value_floats" else np.int64)
+        elif a.name in ("value_float", "value_int", "value_floats", "value_ints"):
+            value = np.array(onnx.helper.get_attribute_value(a), np.float32 if "float" in a.name else np.int64)
         else:
             c.fail(f"attribute {a.name} is not supported")
     c.statics[c.node.output[0]] = value
@@ -288,8 +295,7 @@ def _clip(c):
 
 
 def _pads_2d(c, x):
-    auto = c.attr("auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
+    auto = _text(c, "auto_pad", "NOTSET")
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         if auto == "SAME_LOWER":
             c.fail("auto_pad SAME_LOWER is not supported")
@@ -392,14 +398,9 @@ def _prelu(c):
 
 def _gelu(c):
     x = c.input(0)
-    approximate = c.attr("approximate", b"none")
-    if (approximate.decode() if isinstance(approximate, bytes) else approximate) == "tanh":
+    if _text(c, "approximate", "none") == "tanh":
         return [0.5 * x * (1.0 + c.g.tanh((x + 0.044715 * x * x * x) * float(np.sqrt(2 / np.pi))))]
     return [c.g.gelu(x)]
-
-
-def _softplus(c):
-    return [c.g.softplus(c.input(0))]
 
 
 def _softsign(c):
@@ -445,10 +446,6 @@ def _tile(c):
     return [c.g.tile(c.input(0), [int(r) for r in c.static(1, "repeats")])]
 
 
-def _identity(c):
-    return [c.g.identity(c.input(0))]
-
-
 def _dropout(c):
     x = c.input(0)
     outs = [c.g.identity(x)]
@@ -483,8 +480,7 @@ def _cumsum(c):
 
 def _pad(c):
     x = c.input(0)
-    mode = c.attr("mode", b"constant")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
+    mode = _text(c, "mode", "constant")
     pads = c.attr("pads")
     pads = c.static(1, "pads") if pads is None else np.array(pads)
     axes = c.static(3, "axes")
@@ -497,7 +493,7 @@ def _pad(c):
     value = 0 if value is None or value.size == 0 else value.reshape(-1)[0].item()
     if mode not in ("constant", "reflect", "edge"):
         c.fail(f"mode {mode!r} is not supported")
-    return [c.g.pad(x, pairs, mode={"edge": "edge", "reflect": "reflect"}.get(mode, "constant"), value=value)]
+    return [c.g.pad(x, pairs, mode=mode, value=value)]
 
 
 def _size(c):
@@ -508,9 +504,7 @@ def _size(c):
 def _one_hot(c):
     idx, values = c.input(0), c.input(2)
     depth = int(c.static(1, "depth").reshape(-1)[0])
-    idx = c.g.cast(idx, int32)
-    idx = c.g.select(idx < 0, idx + depth, idx)
-    hot = c.g.one_hot(idx, depth, axis=int(c.attr("axis", -1)), dtype=values.dtype)
+    hot = c.g.one_hot(_indices(c, idx, depth), depth, axis=int(c.attr("axis", -1)), dtype=values.dtype)
     off, on = values[0], values[1]
     return [hot * (on - off) + off]
 
@@ -519,9 +513,7 @@ def _depth_to_space(c):
     x = c.input(0)
     n, ch, h, w = x.shape
     b = int(c.attr("blocksize"))
-    mode = c.attr("mode", b"DCR")
-    mode = mode.decode() if isinstance(mode, bytes) else mode
-    if mode == "DCR":
+    if _text(c, "mode", "DCR") == "DCR":
         t = c.g.transpose(c.g.reshape(x, [n, b, b, ch // (b * b), h, w]), [0, 3, 4, 1, 5, 2])
     else:
         t = c.g.transpose(c.g.reshape(x, [n, ch // (b * b), b, b, h, w]), [0, 1, 4, 2, 5, 3])
@@ -543,8 +535,7 @@ def _gather_elements(c):
     x, idx = c.input(0), c.input(1)
     rank = len(idx.shape)
     axis = int(c.attr("axis", 0)) % rank
-    idx = c.g.cast(idx, int32)
-    idx = c.g.select(idx < 0, idx + x.shape[axis], idx)
+    idx = _indices(c, idx, x.shape[axis])
     grids = np.meshgrid(*[np.arange(d, dtype=np.int32) for d in idx.shape], indexing="ij")
     coords = [idx if d == axis else c.g.constant(grids[d]) for d in range(rank)]
     return [c.g.gather_nd(x, c.g.stack(coords, axis=-1))]
@@ -554,10 +545,8 @@ def _gather_nd(c):
     x, idx = c.input(0), c.input(1)
     if c.attr("batch_dims", 0):
         c.fail("batch_dims other than 0 is not supported")
-    k = idx.shape[-1]
-    dims = c.g.constant(np.array(x.shape[:k], np.int32))
-    idx = c.g.cast(idx, int32)
-    return [c.g.gather_nd(x, c.g.select(idx < 0, idx + dims, idx))]  # negative coordinates count from the end
+    sizes = c.g.constant(np.array(x.shape[:idx.shape[-1]], np.int32))
+    return [c.g.gather_nd(x, _indices(c, idx, sizes))]
 
 
 def _quantized_axis(c, x, t):
@@ -576,7 +565,7 @@ def _dequantize(c):
     v = c.g.cast(x, float32)
     if zero is not None:
         v = v - c.g.cast(zero, float32)
-    return [v * c.g.cast(scale, float32) if scale.dtype != float32 else v * scale]
+    return [v * c.g.cast(scale, float32)]
 
 
 def _quantize(c):
@@ -590,11 +579,6 @@ def _quantize(c):
     if zero is not None:
         v = v + c.g.cast(zero, float32)
     return [c.g.cast(c.g.clamp(v, float(info.min), float(info.max)), out)]
-
-
-def _text(c, name, default):
-    value = c.attr(name, default)
-    return value.decode() if isinstance(value, bytes) else value
 
 
 def _source_coordinates(c, mode, n, m, scale):
@@ -705,18 +689,6 @@ def _einsum(c):
     return [g.transpose(x, [term.index(ch) for ch in out]) if term != out else g.identity(x)]
 
 
-def _logical(method):
-    return lambda c: [getattr(c.g, method)(c.input(0), c.input(1))]
-
-
-def _not(c):
-    return [c.g.logical_not(c.input(0))]
-
-
-def _reciprocal(c):
-    return [c.g.reciprocal(c.input(0))]
-
-
 def _sum_square(g, x):
     return x * x
 
@@ -727,21 +699,21 @@ def _l2_post(g, x):
 
 CONVERTERS = {
     "Abs": _elementwise("abs"), "Neg": _elementwise("negative"), "Exp": _elementwise("exp"), "Log": _elementwise("log"),
-    "Sqrt": _elementwise("square_root"), "Reciprocal": _reciprocal, "Sin": _elementwise("sin"),
+    "Sqrt": _elementwise("square_root"), "Reciprocal": _elementwise("reciprocal"), "Sin": _elementwise("sin"),
     "Cos": _elementwise("cos"), "Tan": _elementwise("tan"), "Asin": _elementwise("asin"), "Acos": _elementwise("acos"),
     "Atan": _elementwise("atan"), "Sinh": _elementwise("sinh"), "Cosh": _elementwise("cosh"),
     "Asinh": _elementwise("asinh"), "Acosh": _elementwise("acosh"), "Atanh": _elementwise("atanh"),
     "Tanh": _elementwise("tanh"), "Sigmoid": _elementwise("sigmoid"), "Relu": _elementwise("relu"),
     "Erf": _elementwise("erf"), "Floor": _elementwise("floor"), "Ceil": _elementwise("ceil"),
-    "Round": _elementwise("round"), "Sign": _elementwise("sign"), "Not": _not,
-    "IsNaN": _elementwise("is_nan"), "Identity": _identity, "Softplus": _softplus, "Softsign": _softsign,
+    "Round": _elementwise("round"), "Sign": _elementwise("sign"), "Not": _elementwise("logical_not"),
+    "IsNaN": _elementwise("is_nan"), "Identity": _elementwise("identity"), "Softplus": _elementwise("softplus"), "Softsign": _softsign,
     "Gelu": _gelu, "HardSigmoid": _hard_sigmoid, "HardSwish": _hard_swish, "Elu": _elu, "Selu": _selu,
     "LeakyRelu": _leaky_relu, "PRelu": _prelu,
     "Add": _binary("add"), "Sub": _binary("subtract"), "Mul": _binary("multiply"), "Div": _div,
     "Pow": _binary("power"), "Max": _variadic("maximum"), "Min": _variadic("minimum"), "Sum": _variadic("add"),
     "Mean": _mean, "Equal": _binary("equal"), "Less": _binary("less"), "LessOrEqual": _binary("less_equal"),
-    "Greater": _binary("greater"), "GreaterOrEqual": _binary("greater_equal"), "And": _logical("logical_and"),
-    "Or": _logical("logical_or"), "Xor": _logical("logical_xor"), "Mod": _mod, "Where": _where, "Clip": _clip,
+    "Greater": _binary("greater"), "GreaterOrEqual": _binary("greater_equal"), "And": _binary("logical_and"),
+    "Or": _binary("logical_or"), "Xor": _binary("logical_xor"), "Mod": _mod, "Where": _where, "Clip": _clip,
     "MatMul": _binary("matmul"), "Gemm": _gemm,
     "Reshape": _reshape, "Flatten": _flatten, "Transpose": _transpose, "Concat": _concat, "Split": _split,
     "Slice": _slice, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze, "Expand": _expand, "Tile": _tile,
@@ -877,12 +849,13 @@ class BackendRep:
 
     def __init__(self, model, device):
         self.model, self.device = model, device
+        initialized = {i.name for i in model.graph.initializer}
+        self.names = [vi.name for vi in model.graph.input if vi.name not in initialized]
         self._compiled = {}
 
     def run(self, inputs, **kwargs):
         onnx = _onnx()
-        names = [vi.name for vi in self.model.graph.input
-                 if vi.name not in {i.name for i in self.model.graph.initializer}]
+        names = self.names
         if isinstance(inputs, dict):
             arrays = [np.asarray(inputs[n]) for n in names]
         else:

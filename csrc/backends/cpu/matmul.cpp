@@ -80,24 +80,18 @@ void single_threaded_blas() {
 }  // namespace
 
 void matmul(const NDArray& a_in, const NDArray& b_in, bool ta, bool tb, NDArray& out, const PanelDone& done) {
+  // A stack of matrices times one matrix is one taller product: (batch.., M, K)
+  // @ (K, N) as (batch.. * M, K) @ (K, N), so B is packed once and the
+  // panels are larger (a transformer's linear layers on (batch, tokens, features)).
+  if (b_in.rank() == 2 && a_in.rank() > 2 && !ta && out.rank() == a_in.rank()) {
+    const int64_t rows = num_elements(Dims(a_in.shape().begin(), a_in.shape().end() - 1));
+    NDArray flat = out.reshaped({rows, out.shape().back()});
+    return matmul(a_in.reshaped({rows, a_in.shape().back()}), b_in, false, tb, flat, done);
+  }
   // Half-precision inputs compute in float32 through sgemm.
   const bool narrow = out.dtype() == DType::Float16 || out.dtype() == DType::BFloat16;
   NDArray a = narrow ? a_in.astype(DType::Float32) : a_in, b = narrow ? b_in.astype(DType::Float32) : b_in;
   NDArray c = narrow ? NDArray(out.shape(), DType::Float32) : out;
-  // A stack of matrices times one matrix is one taller product: (batch.., M, K)
-  // @ (K, N) as (batch.. * M, K) @ (K, N), so B is packed once and the
-  // panels are larger (a transformer's linear layers on (batch, tokens, features)).
-  if (b.rank() == 2 && a.rank() > 2 && !ta && c.rank() == a.rank()) {
-    const int64_t rows = num_elements(Dims(a.shape().begin(), a.shape().end() - 1));
-    NDArray a2 = a.reshaped({rows, a.shape().back()});
-    NDArray c2 = c.reshaped({rows, c.shape().back()});
-    matmul(a2, b, false, tb, c2, done);
-    if (narrow) {
-      NDArray converted = c.astype(out.dtype());
-      std::memcpy(out.data(), converted.data(), out.nbytes());
-    }
-    return;
-  }
   const int ra = a.rank(), rc = c.rank();
   Gemm g{c.shape()[rc - 2], c.shape()[rc - 1], ta ? a.shape()[ra - 2] : a.shape()[ra - 1], ta, tb};
   Dims batch(c.shape().begin(), c.shape().end() - 2);
